@@ -1,0 +1,83 @@
+"""The cart application: tenants, storefront, checkout, admin, notifications."""
+import logging
+import os
+
+from flask import Flask, render_template
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from cart.config import ROOT, Config, _dev_secret_key
+from cart.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config_object=None, **overrides) -> Flask:
+    """Build the app from a config class (default: environment variables) plus overrides."""
+    app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"),
+                static_folder=os.path.join(ROOT, "static"),
+                instance_path=os.path.join(ROOT, "instance"))
+    app.config.from_object(config_object or Config)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _dev_secret_key()
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from cart import models  # noqa: F401  (registers the tables)
+    from cart.admin import bp as admin_bp
+    from cart.admin.products import bp as products_bp
+    from cart.auth import bp as auth_bp
+    from cart.storefront import bp as storefront_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(products_bp)
+    app.register_blueprint(storefront_bp)
+
+    from cart.cli import register_cli
+    register_cli(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+
+    @app.get("/")
+    def home():
+        """Point visitors at the admin login."""
+        return render_template("home.html")
+
+    if app.config["SANDBOX_ENABLED"]:
+        from payments.sandbox import create_sandbox
+        sandbox = create_sandbox(app.config["SANDBOX_DB"])
+        app.extensions["paygent_sandbox"] = sandbox
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/_sandbox": sandbox})
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    messages = {
+        400: "リクエストが正しくありません。",
+        403: "このページを表示する権限がありません。",
+        404: "お探しのページは見つかりませんでした。",
+        405: "この操作はできません。",
+        500: "システムエラーが発生しました。時間をおいて再度お試しください。",
+    }
+
+    def render(code, message=None):
+        return render_template("error.html", code=code,
+                               message=message or messages[code]), code
+
+    for code in messages:
+        app.register_error_handler(code, lambda e, code=code: render(code))
+    app.register_error_handler(
+        CSRFError, lambda e: render(400, "画面の有効期限が切れました。もう一度操作してください。"))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.template_filter("yen")
+    def yen(value) -> str:
+        """Format an int of yen as 1,234円."""
+        return f"{int(value):,}円"

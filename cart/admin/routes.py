@@ -1,0 +1,20 @@
+from flask import render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from cart.admin import bp
+from cart.extensions import db
+from cart.gateway import notice_url
+from cart.models import PaygentAccount, Product
+from cart.tenancy import scoped
+
+
+@bp.get("/")
+def dashboard():
+    """Show the shop's overview."""
+    shop = current_user.shop
+    product_count = db.session.scalar(
+        select(func.count()).select_from(scoped(Product).subquery()))
+    account = db.session.scalar(scoped(PaygentAccount))
+    return render_template("admin/dashboard.html", shop=shop, product_count=product_count,
+                           account=account, notice_url=notice_url(shop))

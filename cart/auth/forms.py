@@ -1,0 +1,15 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("メールアドレス", validators=[
+        DataRequired("メールアドレスを入力してください。"), Length(max=254)])
+    password = PasswordField("パスワード", validators=[
+        DataRequired("パスワードを入力してください。"), Length(max=200)])
+    submit = SubmitField("ログイン")
+
+
+class LogoutForm(FlaskForm):
+    """CSRF-only form behind the logout button."""

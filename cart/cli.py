@@ -1,0 +1,70 @@
+"""Operator commands: ``flask --app wsgi shops create …`` and ``flask --app wsgi demo seed``."""
+import re
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from cart.extensions import db
+from cart.models import Shop, Staff
+
+SHOP_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+
+shops_cli = AppGroup("shops", help="Manage shops (tenants).")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def create_shop(code: str, name: str, owner_email: str, owner_password: str) -> Shop:
+    """Create a shop and its first owner; raises ValueError with a readable reason."""
+    if not SHOP_CODE.match(code):
+        raise ValueError("shop code must be 2-32 lower-case letters, digits or '-'")
+    if not name.strip():
+        raise ValueError("shop name must not be empty")
+    if len(owner_password) < 8:
+        raise ValueError("owner password must be at least 8 characters")
+    if db.session.scalar(select(Shop).where(Shop.code == code)):
+        raise ValueError(f"shop code {code!r} is taken")
+    if db.session.scalar(select(Staff).where(Staff.email == owner_email.lower())):
+        raise ValueError(f"{owner_email} already belongs to a shop")
+    shop = Shop(code=code, name=name.strip())
+    db.session.add(shop)
+    db.session.flush()
+    add_staff(shop, owner_email, owner_password, "owner", "オーナー")
+    db.session.commit()
+    return shop
+
+
+def add_staff(shop: Shop, email: str, password: str, role: str, name: str = "") -> Staff:
+    staff = Staff(shop_id=shop.id, email=email.lower(), role=role, name=name)
+    staff.set_password(password)
+    db.session.add(staff)
+    return staff
+
+
+@shops_cli.command("create")
+@click.argument("code")
+@click.option("--name", required=True, help="Shop name shown to shoppers")
+@click.option("--owner-email", required=True)
+@click.option("--owner-password", required=True)
+def shops_create(code, name, owner_email, owner_password):
+    """Create a shop and its owner account."""
+    try:
+        shop = create_shop(code, name, owner_email, owner_password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created shop {shop.code} ({shop.name}); owner {owner_email.lower()}")
+
+
+@demo_cli.command("seed")
+def demo_seed():
+    """Create the demo shop with products, staff and sandbox PAYGENT credentials."""
+    from cart.demo import seed_demo, summary
+    for line in seed_demo():
+        click.echo(line)
+    click.echo(summary())
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(shops_cli)
+    app.cli.add_command(demo_cli)

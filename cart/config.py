@@ -1,0 +1,60 @@
+"""Configuration, read from environment variables in this one place (a `.env` is honoured)."""
+import os
+import secrets
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSTANCE = os.path.join(ROOT, "instance")
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _dev_secret_key() -> str:
+    """A key kept in instance/ so that encrypted settings survive restarts in development."""
+    path = os.path.join(INSTANCE, "secret_key")
+    if not os.path.exists(path):
+        os.makedirs(INSTANCE, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled in by create_app if unset
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE, "cart.sqlite3"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # The embedded PAYGENT + Paidy sandbox, mounted at /_sandbox.
+    SANDBOX_ENABLED = _flag("SANDBOX_ENABLED", True)
+    SANDBOX_DB = os.environ.get("SANDBOX_DB", os.path.join(INSTANCE, "sandbox.sqlite3"))
+    # Where shops whose environment is "sandbox" send telegrams.
+    PAYGENT_SANDBOX_URL = os.environ.get("PAYGENT_SANDBOX_URL", "")
+    PAYGENT_CONNECT_TIMEOUT = float(os.environ.get("PAYGENT_CONNECT_TIMEOUT", "10"))
+    PAYGENT_READ_TIMEOUT = float(os.environ.get("PAYGENT_READ_TIMEOUT", "35"))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @classmethod
+    def sandbox_paygent_url(cls, app_config) -> str:
+        return (app_config.get("PAYGENT_SANDBOX_URL")
+                or app_config["PUBLIC_BASE_URL"] + "/_sandbox/paygent")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = True
+    SANDBOX_ENABLED = False
+    SANDBOX_DB = None

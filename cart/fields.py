@@ -1,0 +1,25 @@
+"""Form fields shared by every form, with messages in Japanese."""
+import unicodedata
+
+from wtforms import IntegerField
+
+
+class WholeNumberField(IntegerField):
+    """An integer typed by a person: full-width digits and thousands separators accepted.
+
+    On bad input the raw text stays in the field so nothing the user typed is lost.
+    """
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = unicodedata.normalize("NFKC", valuelist[0] or "").strip().replace(",", "")
+        if text == "":
+            self.data = None
+            raise ValueError("入力してください。")
+        sign = text[0] == "-"
+        digits = text[1:] if sign else text
+        if not digits.isdigit() or not digits.isascii() or len(digits) > 12:
+            self.data = None
+            raise ValueError("半角数字（整数）で入力してください。")
+        self.data = -int(digits) if sign else int(digits)

@@ -1,0 +1,28 @@
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cart.extensions import db
+
+from .base import ShopOwned, Timestamps
+
+TAX_RATES = (10, 8)
+TAX_RATE_NAMES = {10: "標準税率 10%", 8: "軽減税率 8%"}
+
+
+class Product(ShopOwned, Timestamps, db.Model):
+    """A product; ``price`` is the tax-included unit price, an int of yen."""
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "code", name="uq_products_shop_code"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("tax_rate IN (8, 10)", name="tax_rate"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    price: Mapped[int] = mapped_column(Integer, nullable=False)
+    tax_rate: Mapped[int] = mapped_column(Integer, nullable=False, default=10)
+    stock: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    description: Mapped[str] = mapped_column(String(2000), nullable=False, default="")

@@ -1,0 +1,55 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cart.extensions import db
+from cart.security.secrets import EncryptedText
+
+from .base import ShopOwned, Timestamps, utcnow
+
+ENVIRONMENTS = ("sandbox", "test", "production")
+ENVIRONMENT_NAMES = {"sandbox": "ローカルサンドボックス", "test": "試験環境",
+                     "production": "本番環境"}
+
+
+class PaygentAccount(ShopOwned, Timestamps, db.Model):
+    """A shop's PAYGENT connection: credentials, environment and TLS material.
+
+    The connect password, the notice hash key and the client certificate (which holds the
+    private key) are encrypted at rest and never rendered back.
+    """
+    __tablename__ = "paygent_accounts"
+    __table_args__ = (
+        CheckConstraint("environment IN ('sandbox', 'test', 'production')",
+                        name="environment"),
+        UniqueConstraint("shop_id", name="uq_paygent_accounts_shop"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment: Mapped[str] = mapped_column(String(12), nullable=False, default="sandbox")
+    merchant_id: Mapped[str] = mapped_column(String(9), nullable=False)
+    connect_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    connect_password: Mapped[str] = mapped_column(EncryptedText, nullable=False)
+    notice_hash_key: Mapped[str] = mapped_column(EncryptedText, nullable=False, default="")
+    client_cert_pem: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
+    ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    paidy_public_key: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+
+    @property
+    def environment_name(self) -> str:
+        return ENVIRONMENT_NAMES[self.environment]
+
+
+class PaymentLog(ShopOwned, db.Model):
+    """One telegram exchange, password masked (R2)."""
+    __tablename__ = "payment_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_kind: Mapped[str] = mapped_column(String(3), nullable=False)
+    url: Mapped[str] = mapped_column(String(300), nullable=False)
+    request: Mapped[str] = mapped_column(Text, nullable=False)
+    response: Mapped[str] = mapped_column(Text, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(10), nullable=False)
+    code: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    elapsed_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=False, index=True)

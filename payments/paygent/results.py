@@ -1,0 +1,45 @@
+"""Small value objects for what a telegram came back with."""
+from dataclasses import dataclass, field
+from enum import Enum
+
+#: Paidy timeout: PAYGENT left the payment in 30/31/42 and will settle it later.
+PAIDY_TIMEOUT = "24005"
+
+
+class Outcome(str, Enum):
+    OK = "ok"            # PAYGENT accepted the telegram
+    ERROR = "error"      # PAYGENT (or the connection, before sending) refused: nothing happened
+    UNKNOWN = "unknown"  # it may or may not have happened: settle with 094, never guess
+
+
+@dataclass(frozen=True)
+class TelegramResult:
+    outcome: Outcome
+    telegram_kind: str
+    data: dict = field(default_factory=dict)
+    code: str = ""
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    @property
+    def unknown(self) -> bool:
+        return self.outcome is Outcome.UNKNOWN
+
+    @property
+    def payment_id(self) -> str:
+        return self.data.get("payment_id", "")
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.data.get(key, default)
+
+    @classmethod
+    def from_reply(cls, telegram_kind: str, data: dict) -> "TelegramResult":
+        """Classify a parsed reply: result=0 is ok; 24005 is unknown; other codes are errors."""
+        if data.get("result") == "0":
+            return cls(Outcome.OK, telegram_kind, data)
+        code = data.get("response_code", "")
+        outcome = Outcome.UNKNOWN if code == PAIDY_TIMEOUT else Outcome.ERROR
+        return cls(outcome, telegram_kind, data, code, data.get("response_detail", ""))

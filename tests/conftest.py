@@ -1,0 +1,155 @@
+"""Shared fixtures: a guarded network, a migrated app per test, the sandbox on a real port."""
+import ipaddress
+import os
+import re
+import shutil
+import socket
+
+import pytest
+import requests
+
+from cart import create_app
+from cart.cli import add_staff, create_shop
+from cart.config import TestConfig
+from cart.extensions import db
+from payments.sandbox import create_sandbox
+from payments.sandbox.server import SandboxServer
+
+# -- network guard ----------------------------------------------------------------------
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX path
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch):
+    """Fail any test that tries to reach an address outside the loopback."""
+    attempts = []
+
+    def guarded(real):
+        def connect(self, address):
+            if not _is_local(address):
+                attempts.append(address)
+                raise ConnectionRefusedError(f"test tried to reach {address!r}")
+            return real(self, address)
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded(_real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(_real_connect_ex))
+    yield attempts
+    if attempts:
+        pytest.fail(f"outbound network access attempted: {attempts}")
+
+
+# -- the app ----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory):
+    """A database file migrated once from the Alembic revisions; copied for each test."""
+    from flask_migrate import upgrade
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app(migrated_db, tmp_path):
+    path = tmp_path / "cart.sqlite3"
+    shutil.copy(migrated_db, path)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+PASSWORD = "password123"
+
+
+@pytest.fixture
+def make_shop(app):
+    """Create a shop with an owner (owner@CODE.test) and a staff member (staff@CODE.test)."""
+    def make(code: str = "shop-a", name: str = "テスト商店"):
+        shop = create_shop(code, name, f"owner@{code}.test", PASSWORD)
+        add_staff(shop, f"staff@{code}.test", PASSWORD, "staff", "スタッフ")
+        db.session.commit()
+        return shop
+    return make
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign in through the real login form (CSRF included)."""
+    def login(email: str, password: str = PASSWORD):
+        page = client.get("/admin/login").get_data(as_text=True)
+        return client.post("/admin/login", data={
+            "email": email, "password": password, "csrf_token": csrf_token(page)})
+    return login
+
+
+# -- the sandbox on a real port ---------------------------------------------------------
+class RunningSandbox:
+    def __init__(self, server: SandboxServer):
+        self.server = server
+        self.url = server.url
+        self.paygent_url = server.url + "/paygent"
+        self.store = server.app.extensions["sandbox"].store
+
+    def control(self, path: str, method: str = "post", **json):
+        response = requests.request(method, f"{self.url}/control/{path}", json=json or None,
+                                    timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def telegrams(self, kind: str | None = None):
+        return self.store.telegrams(kind)
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server():
+    server = SandboxServer(create_sandbox()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(_sandbox_server):
+    """The sandbox over real HTTP, emptied for each test."""
+    running = RunningSandbox(_sandbox_server)
+    running.store.reset(keep_merchants=False)
+    yield running
+    running.store.reset(keep_merchants=False)
+
+
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         "test-artifacts")

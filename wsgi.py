@@ -1,0 +1,3 @@
+from cart import create_app
+
+app = create_app()
