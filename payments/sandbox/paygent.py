@@ -165,7 +165,7 @@ def _time_out(store, db, payment, kind, now):
         parked, target, event = TIMEOUT_STEPS[kind]
         _update(db, payment, now, status=parked, pending_target=target, pending_event=event,
                 pending_until=now + float(store.setting("settle_seconds")))
-    raise Refusal("24005")
+    return error_reply("24005")  # returned, not raised: the parked state must be committed
 
 
 def _capture(store, db, payment, now):

@@ -1,0 +1,103 @@
+"""Login, logout, roles and the shop-creation command (T2, T3)."""
+from sqlalchemy import select
+
+from cart.extensions import db
+from cart.models import Shop, Staff
+
+from ..conftest import PASSWORD, csrf_token
+
+
+def test_login_page_is_japanese(client):
+    html = client.get("/admin/login").get_data(as_text=True)
+    assert "管理画面ログイン" in html and "メールアドレス" in html and "パスワード" in html
+
+
+def test_owner_logs_in_and_sees_the_dashboard(client, make_shop, login_as):
+    make_shop("shop-a", "テスト商店A")
+    response = login_as("owner@shop-a.test")
+    assert response.status_code == 302
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "ダッシュボード" in page and "テスト商店A" in page and "オーナー" in page
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_shop, login_as):
+    make_shop()
+    wrong = login_as("owner@shop-a.test", "wrong-password").get_data(as_text=True)
+    unknown = login_as("nobody@shop-a.test", "wrong-password").get_data(as_text=True)
+    message = "メールアドレスまたはパスワードが正しくありません。"
+    assert message in wrong and message in unknown
+    assert "登録されていません" not in unknown
+    assert 'value="owner@shop-a.test"' in wrong  # the email typed is kept
+    assert client.get("/admin/").status_code == 302  # still signed out
+
+
+def test_empty_fields_are_explained_next_to_them(client, login_as):
+    html = login_as("", "").get_data(as_text=True)
+    assert "メールアドレスを入力してください。" in html
+    assert "パスワードを入力してください。" in html
+
+
+def test_login_without_csrf_token_is_refused(client, make_shop):
+    make_shop()
+    response = client.post("/admin/login", data={"email": "owner@shop-a.test",
+                                                  "password": PASSWORD})
+    assert response.status_code == 400
+    assert "画面の有効期限が切れました" in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_admin_pages_need_login(client):
+    response = client.get("/admin/products/")
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_logout_is_a_post_with_csrf(client, make_shop, login_as):
+    make_shop()
+    login_as("staff@shop-a.test")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert client.get("/admin/logout").status_code == 405
+    client.post("/admin/logout", data={"csrf_token": csrf_token(page)})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_open_redirect_after_login_is_ignored(client, make_shop):
+    make_shop()
+    page = client.get("/admin/login").get_data(as_text=True)
+    response = client.post("/admin/login?next=//evil.example/", data={
+        "email": "owner@shop-a.test", "password": PASSWORD, "csrf_token": csrf_token(page)})
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_passwords_are_hashed(app, make_shop):
+    make_shop()
+    staff = db.session.scalar(select(Staff).where(Staff.email == "owner@shop-a.test"))
+    assert PASSWORD not in staff.password_hash
+    assert staff.check_password(PASSWORD) and not staff.check_password("x")
+
+
+def test_session_cookie_is_httponly_and_samesite(client, make_shop, login_as):
+    make_shop()
+    response = login_as("owner@shop-a.test")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_cli_creates_a_shop_and_its_owner(app, runner, client, login_as):
+    result = runner.invoke(args=["shops", "create", "kyoto-tea", "--name", "京都茶舗",
+                                 "--owner-email", "Owner@Kyoto.test",
+                                 "--owner-password", "longpassword"])
+    assert result.exit_code == 0, result.output
+    shop = db.session.scalar(select(Shop).where(Shop.code == "kyoto-tea"))
+    assert shop.name == "京都茶舗"
+    assert login_as("owner@kyoto.test", "longpassword").status_code == 302
+
+
+def test_cli_refuses_a_taken_code_and_a_bad_code(app, runner, make_shop):
+    make_shop("shop-a")
+    taken = runner.invoke(args=["shops", "create", "shop-a", "--name", "x", "--owner-email",
+                                "x@x.test", "--owner-password", "longpassword"])
+    assert taken.exit_code != 0 and "taken" in taken.output
+    bad = runner.invoke(args=["shops", "create", "Bad Code", "--name", "x", "--owner-email",
+                              "y@x.test", "--owner-password", "longpassword"])
+    assert bad.exit_code != 0
+    assert db.session.scalar(select(Shop).where(Shop.name == "x")) is None
