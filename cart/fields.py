@@ -2,13 +2,17 @@
 import unicodedata
 
 from wtforms import IntegerField
+from wtforms.validators import StopValidation
+from wtforms.widgets import TextInput
 
 
 class WholeNumberField(IntegerField):
     """An integer typed by a person: full-width digits and thousands separators accepted.
 
-    On bad input the raw text stays in the field so nothing the user typed is lost.
+    On bad input the raw text stays in the field so nothing the user typed is lost. Rendered
+    as a text box (not type=number) so that the browser never swallows what was typed.
     """
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         if not valuelist:
@@ -23,3 +27,7 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError("半角数字（整数）で入力してください。")
         self.data = -int(digits) if sign else int(digits)
+
+    def pre_validate(self, form):
+        if self.process_errors:  # one message is enough: skip range checks on non-numbers
+            raise StopValidation()

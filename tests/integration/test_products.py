@@ -34,6 +34,7 @@ def test_bad_input_is_explained_and_kept(client, make_shop, login_as):
     assert "半角英数字・ハイフン・アンダーバーで入力してください。" in html
     assert "半角数字（整数）で入力してください。" in html
     assert "0〜9,999,999で入力してください。" in html
+    assert "0〜9,999,999円で入力してください。" not in html  # one message for "12.5"
     assert 'value="煎茶スペシャル"' in html and 'value="12.5"' in html
     assert db.session.scalar(select(Product)) is None
 
