@@ -30,12 +30,16 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin import bp as admin_bp
     from cart.admin.products import bp as products_bp
     from cart.auth import bp as auth_bp
+    from cart.checkout import bp as checkout_bp
+    from cart.notices import bp as notices_bp
     from cart.storefront import bp as storefront_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(products_bp)
     app.register_blueprint(storefront_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(notices_bp)
 
     from cart.cli import register_cli
     register_cli(app)
@@ -77,7 +81,19 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from datetime import timedelta, timezone
+    jst_zone = timezone(timedelta(hours=9))
+
     @app.template_filter("yen")
     def yen(value) -> str:
         """Format an int of yen as 1,234円."""
         return f"{int(value):,}円"
+
+    @app.template_filter("jst")
+    def jst(value) -> str:
+        """Format a stored (UTC) time in Japan time."""
+        if value is None:
+            return ""
+        if value.tzinfo is None:  # SQLite hands back naive UTC
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(jst_zone).strftime("%Y-%m-%d %H:%M")

@@ -34,8 +34,9 @@ class Config:
     # The embedded PAYGENT + Paidy sandbox, mounted at /_sandbox.
     SANDBOX_ENABLED = _flag("SANDBOX_ENABLED", True)
     SANDBOX_DB = os.environ.get("SANDBOX_DB", os.path.join(INSTANCE, "sandbox.sqlite3"))
-    # Where shops whose environment is "sandbox" send telegrams.
-    PAYGENT_SANDBOX_URL = os.environ.get("PAYGENT_SANDBOX_URL", "")
+    # The sandbox that shops in the "sandbox" environment use: its PAYGENT root is
+    # SANDBOX_URL/paygent and its Paidy script SANDBOX_URL/paidy/checkout.js.
+    SANDBOX_URL = os.environ.get("SANDBOX_URL", "")
     PAYGENT_CONNECT_TIMEOUT = float(os.environ.get("PAYGENT_CONNECT_TIMEOUT", "10"))
     PAYGENT_READ_TIMEOUT = float(os.environ.get("PAYGENT_READ_TIMEOUT", "35"))
     SESSION_COOKIE_HTTPONLY = True
@@ -45,10 +46,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
-    @classmethod
-    def sandbox_paygent_url(cls, app_config) -> str:
-        return (app_config.get("PAYGENT_SANDBOX_URL")
-                or app_config["PUBLIC_BASE_URL"] + "/_sandbox/paygent")
+    PAIDY_SCRIPT_URL = "https://apps.paidy.com/"
+    MAIL_URL = os.environ.get("MAIL_URL", "")  # smtp://user:pass@host:port; empty = outbox only
+    MAIL_FROM = os.environ.get("MAIL_FROM", "no-reply@cart.example")
+
+
+def sandbox_url(app_config) -> str:
+    return (app_config.get("SANDBOX_URL") or app_config["PUBLIC_BASE_URL"] + "/_sandbox").rstrip("/")
 
 
 class TestConfig(Config):

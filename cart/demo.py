@@ -1,50 +1,97 @@
-"""Demo data: a shop anyone can sign in to, wired to the local sandbox."""
+"""Demo data: shops anyone can sign in to, wired to the local sandbox."""
 from flask import current_app
 from sqlalchemy import select
 
 from cart.cli import add_staff, create_shop
 from cart.extensions import db
 from cart.gateway import notice_url
-from cart.models import PaygentAccount, Product, Shop
+from cart.models import (DeliveryMethod, PaygentAccount, PaymentMethod, Product, Shop,
+                         ShopSettings)
 
 DEMO_PASSWORD = "demo1234"
-# Test credentials of the demo shop at the local sandbox (not secrets: they open nothing).
-DEMO_PAYGENT = {
-    "merchant_id": "900000001",
-    "connect_id": "demo_connect",
-    "connect_password": "demo-connect-pass",
-    "notice_hash_key": "demo-hash-key-0001",
-    "paidy_public_key": "pk_test_demo_shop_0001",
-}
+PAIDY_NOTE = (
+    "クレジットカードや事前の会員登録は不要です。メールアドレスと携帯電話番号だけで、"
+    "すぐにお買い物いただけます。ご利用分は翌月にまとめて、コンビニ払い・銀行振込・"
+    "口座振替でお支払いいただけます。")
+BANK_INSTRUCTIONS = ("お振込先：サンプル銀行 本店営業部 普通 1234567 サンプルショウカイ\n"
+                     "ご注文から7日以内にお振込みください。")
+# Test credentials at the local sandbox (not secrets: they open nothing real).
+DEMO_SHOPS = [
+    {
+        "code": "demo", "name": "サンプル商会", "cart_type": "zero",
+        "owner": "owner@example.com", "staff": "staff@example.com",
+        "paygent": {"merchant_id": "900000001", "connect_id": "demo_connect",
+                    "connect_password": "demo-connect-pass",
+                    "notice_hash_key": "demo-hash-key-0001",
+                    "paidy_public_key": "pk_test_demo_shop_0001"},
+    },
+    {
+        "code": "demo3", "name": "サンプル茶房（3ステップ）", "cart_type": "three",
+        "owner": "owner3@example.com", "staff": "staff3@example.com",
+        "paygent": {"merchant_id": "900000003", "connect_id": "demo3_connect",
+                    "connect_password": "demo3-connect-pass",
+                    "notice_hash_key": "demo3-hash-key-0003",
+                    "paidy_public_key": "pk_test_demo_shop_0003"},
+    },
+]
+DEMO_PAYGENT = DEMO_SHOPS[0]["paygent"]
 DEMO_PRODUCTS = [
-    ("tea-001", "静岡煎茶 深蒸し 100g", 1080, 8, 50),
-    ("tea-002", "宇治抹茶 30g缶", 2160, 8, 30),
-    ("cup-001", "有田焼 湯呑み", 3300, 10, 12),
-    ("set-001", "お茶と湯呑みのギフトセット", 5500, 10, 8),
+    ("tea-001", "静岡煎茶 深蒸し 100g", 1080, 8, 500),
+    ("tea-002", "宇治抹茶 30g缶", 2160, 8, 300),
+    ("cup-001", "有田焼 湯呑み", 3300, 10, 120),
+    ("set-001", "お茶と湯呑みのギフトセット", 5500, 10, 80),
 ]
 
 
 def seed_demo() -> list[str]:
-    """Create (or complete) the demo shop; safe to run again."""
+    """Create (or complete) the demo shops; safe to run again."""
     out = []
-    shop = db.session.scalar(select(Shop).where(Shop.code == "demo"))
-    if shop is None:
-        shop = create_shop("demo", "サンプル商会", "owner@example.com", DEMO_PASSWORD)
-        add_staff(shop, "staff@example.com", DEMO_PASSWORD, "staff", "受注担当")
-        out.append("created shop demo")
+    for spec in DEMO_SHOPS:
+        shop = db.session.scalar(select(Shop).where(Shop.code == spec["code"]))
+        if shop is None:
+            shop = create_shop(spec["code"], spec["name"], spec["owner"], DEMO_PASSWORD)
+            add_staff(shop, spec["staff"], DEMO_PASSWORD, "staff", "受注担当")
+            out.append(f"created shop {spec['code']}")
+        _seed_catalog(shop)
+        account = _seed_payments(shop, spec)
+        db.session.commit()
+        register_at_sandbox(account, shop)
+    return out
+
+
+def _seed_catalog(shop: Shop) -> None:
     for code, name, price, rate, stock in DEMO_PRODUCTS:
         exists = db.session.scalar(select(Product).where(
             Product.shop_id == shop.id, Product.code == code))
         if not exists:
             db.session.add(Product(shop_id=shop.id, code=code, name=name, price=price,
                                    tax_rate=rate, stock=stock, published=True))
+
+
+def _seed_payments(shop: Shop, spec: dict) -> PaygentAccount:
+    if db.session.scalar(select(ShopSettings).where(ShopSettings.shop_id == shop.id)) is None:
+        db.session.add(ShopSettings(shop_id=shop.id, cart_type=spec["cart_type"],
+                                    mobile_visible=True, mobile_required=False,
+                                    shop_email=spec["owner"]))
     account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
     if account is None:
-        account = PaygentAccount(shop_id=shop.id, environment="sandbox", **DEMO_PAYGENT)
+        account = PaygentAccount(shop_id=shop.id, environment="sandbox", **spec["paygent"])
         db.session.add(account)
-    db.session.commit()
-    register_at_sandbox(account, shop)
-    return out
+    if db.session.scalar(select(PaymentMethod).where(PaymentMethod.shop_id == shop.id)):
+        return account
+    paidy = PaymentMethod(shop_id=shop.id, kind="paidy", position=1, configured=True,
+                          hide_from=300_000, note=PAIDY_NOTE, note_on_payment_page=True,
+                          note_in_thanks_mail=True)
+    bank = PaymentMethod(shop_id=shop.id, kind="bank_transfer", position=2, configured=True,
+                         instructions=BANK_INSTRUCTIONS)
+    cod = PaymentMethod(shop_id=shop.id, kind="cod", position=3, configured=True)
+    courier = DeliveryMethod(shop_id=shop.id, name="宅配便", fee=800, position=1)
+    later = DeliveryMethod(shop_id=shop.id, name="大型配送（送料別途連絡）", fee=0,
+                           fee_undetermined=True, position=2)
+    courier.payment_methods = [paidy, bank, cod]
+    later.payment_methods = [paidy, bank]
+    db.session.add_all([paidy, bank, cod, courier, later])
+    return account
 
 
 def register_at_sandbox(account: PaygentAccount, shop: Shop) -> None:
@@ -60,24 +107,27 @@ def register_at_sandbox(account: PaygentAccount, shop: Shop) -> None:
 def summary() -> str:
     """What to open and how to sign in, printed by ``make run``."""
     base = current_app.config["PUBLIC_BASE_URL"]
-    sandbox = current_app.config["SANDBOX_ENABLED"]
-    lines = [
-        "",
-        "=" * 64,
-        f"  管理画面ログイン   {base}/admin/login",
-        f"    オーナー          owner@example.com / {DEMO_PASSWORD}",
-        f"    スタッフ          staff@example.com / {DEMO_PASSWORD}",
-        f"  ショップ (demo)    {base}/s/demo/",
-    ]
-    if sandbox:
+    lines = ["", "=" * 72]
+    for spec in DEMO_SHOPS:
+        kind = "ゼロステップカート" if spec["cart_type"] == "zero" else "3ステップカート"
         lines += [
-            f"  PAYGENT sandbox    {base}/_sandbox/paygent  (e.g. /n/paidy/request)",
-            f"  Paidy checkout.js  {base}/_sandbox/paidy/checkout.js",
-            f"  Paidy modal trial  {base}/_sandbox/paidy/try",
-            f"  demo merchant_id={DEMO_PAYGENT['merchant_id']} connect_id={DEMO_PAYGENT['connect_id']}"
-            f" connect_password={DEMO_PAYGENT['connect_password']}",
-            f"  hash key={DEMO_PAYGENT['notice_hash_key']}"
-            f" Paidy public key={DEMO_PAYGENT['paidy_public_key']}",
+            f"  {spec['name']}  ({kind})",
+            f"    ショップ        {base}/s/{spec['code']}/",
+            f"    管理画面        {base}/admin/login",
+            f"    オーナー        {spec['owner']} / {DEMO_PASSWORD}",
+            f"    スタッフ        {spec['staff']} / {DEMO_PASSWORD}",
         ]
-    lines.append("=" * 64)
+    if current_app.config["SANDBOX_ENABLED"]:
+        lines += [
+            f"  PAYGENT sandbox   {base}/_sandbox/paygent  (e.g. /n/paidy/request)",
+            f"  Paidy checkout.js {base}/_sandbox/paidy/checkout.js (try: /_sandbox/paidy/try)",
+            "  Paidy test buyer  successful.payment@paidy.com / rejected.payment@paidy.com,"
+            " SMS code 8888",
+        ]
+        for spec in DEMO_SHOPS:
+            p = spec["paygent"]
+            lines.append(f"  {spec['code']}: merchant_id={p['merchant_id']} connect_id="
+                         f"{p['connect_id']} connect_password={p['connect_password']} "
+                         f"hash key={p['notice_hash_key']} public key={p['paidy_public_key']}")
+    lines.append("=" * 72)
     return "\n".join(lines)

@@ -5,7 +5,7 @@ import logging
 from flask import current_app
 from sqlalchemy import insert
 
-from cart.config import Config
+from cart.config import sandbox_url
 from cart.extensions import db
 from cart.models import PaygentAccount, PaymentLog
 from payments.paygent import Credentials, Endpoint, PaygentClient
@@ -17,7 +17,7 @@ log = logging.getLogger("cart.gateway")
 def endpoint_for(account: PaygentAccount) -> Endpoint:
     cfg = current_app.config
     if account.environment == "sandbox":
-        base = Config.sandbox_paygent_url(cfg)
+        base = sandbox_url(cfg) + "/paygent"
     else:
         base = HOSTS[account.environment]
     return Endpoint(base_url=base, client_cert_pem=account.client_cert_pem or None,
@@ -43,6 +43,13 @@ def client_for(account: PaygentAccount) -> PaygentClient:
 
     credentials = Credentials(account.merchant_id, account.connect_id, account.connect_password)
     return PaygentClient(credentials, endpoint_for(account), on_telegram=record)
+
+
+def paidy_script_url(account: PaygentAccount) -> str:
+    """The real Paidy script, or the sandbox's look-alike for shops on the sandbox."""
+    if account.environment == "sandbox":
+        return sandbox_url(current_app.config) + "/paidy/checkout.js"
+    return current_app.config["PAIDY_SCRIPT_URL"]
 
 
 def notice_url(shop) -> str:

@@ -2,5 +2,12 @@
 from .shop import Shop, Staff
 from .catalog import Product
 from .gateway import PaygentAccount, PaymentLog
+from .store_settings import ShopSettings
+from .delivery import DeliveryMethod
+from .payment_method import PaymentMethod
+from .order import Order, OrderItem, OrderHistory
+from .payment import Payment, PaymentNotice, OutboxMail
 
-__all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog"]
+__all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
+           "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
+           "PaymentNotice", "OutboxMail"]

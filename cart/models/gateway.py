@@ -34,6 +34,8 @@ class PaygentAccount(ShopOwned, Timestamps, db.Model):
     client_cert_pem: Mapped[str | None] = mapped_column(EncryptedText, nullable=True)
     ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     paidy_public_key: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    capture_mode: Mapped[str] = mapped_column(String(12), nullable=False, default="auth")
+    logo_path: Mapped[str] = mapped_column(String(200), nullable=False, default="")
 
     @property
     def environment_name(self) -> str:

@@ -1,9 +1,9 @@
-from flask import g, render_template
+from flask import abort, g, render_template
 
 from cart.extensions import db
 from cart.models import Product
 from cart.storefront import bp
-from cart.tenancy import scoped
+from cart.tenancy import get_or_404, scoped
 
 
 @bp.get("/")
@@ -12,3 +12,12 @@ def index():
     products = db.session.scalars(
         scoped(Product).where(Product.published.is_(True)).order_by(Product.code)).all()
     return render_template("storefront/index.html", shop=g.shop, products=products)
+
+
+@bp.get("/products/<int:product_id>")
+def product(product_id):
+    """Show one product with 「カゴに入れる」."""
+    item = get_or_404(Product, product_id, g.shop.id)
+    if not item.published:
+        abort(404)
+    return render_template("storefront/product.html", shop=g.shop, product=item)

@@ -1,0 +1,80 @@
+"""Shop mail: written to the outbox in the caller's transaction, sent by SMTP after commit.
+
+The outbox row is the record (the admin reads it); SMTP is used only when MAIL_URL is set.
+"""
+import logging
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import unquote, urlparse
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from cart.extensions import db
+from cart.models import OutboxMail, PaymentMethod, ShopSettings
+from cart.models.base import utcnow
+
+log = logging.getLogger("cart.mail")
+COPY_PREFIX = "【受注通知用コピーメール】"
+
+
+def queue(shop_id: int, to_addr: str, subject: str, body: str, order_id=None) -> OutboxMail:
+    mail = OutboxMail(shop_id=shop_id, order_id=order_id, to_addr=to_addr, subject=subject,
+                      body=body)
+    db.session.add(mail)
+    return mail
+
+
+def queue_order_mails(order) -> list[OutboxMail]:
+    """サンクスメール to the buyer and its copy to the shop (K8)."""
+    settings = db.session.scalar(select(ShopSettings).where(
+        ShopSettings.shop_id == order.shop_id))
+    method = db.session.get(PaymentMethod, order.payment_method_id) \
+        if order.payment_method_id else None
+    note = method.note if method and method.note_in_thanks_mail else ""
+    body = render_template("mail/thanks.txt", order=order, shop=order_shop(order), note=note,
+                           method=method)
+    subject = settings.thanks_mail_subject if settings else "ご注文ありがとうございました"
+    mails = [queue(order.shop_id, order.email, subject, body, order.id)]
+    if settings and settings.shop_email:
+        mails.append(queue(order.shop_id, settings.shop_email, COPY_PREFIX + subject, body,
+                           order.id))
+    return mails
+
+
+def queue_shop_alert(order, subject: str, body: str) -> None:
+    settings = db.session.scalar(select(ShopSettings).where(
+        ShopSettings.shop_id == order.shop_id))
+    if settings and settings.shop_email:
+        queue(order.shop_id, settings.shop_email, subject, body, order.id)
+
+
+def order_shop(order):
+    from cart.models import Shop
+    return db.session.get(Shop, order.shop_id)
+
+
+def deliver_pending(mail_ids: list[int]) -> None:
+    """Send outbox rows by SMTP when configured; call after the transaction committed."""
+    url = current_app.config.get("MAIL_URL")
+    if not url or not mail_ids:
+        return
+    target = urlparse(url)
+    for mail in db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(mail_ids))):
+        message = EmailMessage()
+        message["From"] = current_app.config["MAIL_FROM"]
+        message["To"] = mail.to_addr
+        message["Subject"] = mail.subject
+        message.set_content(mail.body)
+        try:
+            smtp_class = smtplib.SMTP_SSL if target.scheme == "smtps" else smtplib.SMTP
+            with smtp_class(target.hostname, target.port or 25, timeout=10) as smtp:
+                if target.username:
+                    smtp.login(unquote(target.username), unquote(target.password or ""))
+                smtp.send_message(message)
+            mail.sent_at = utcnow()
+        except (OSError, smtplib.SMTPException) as exc:
+            mail.error = type(exc).__name__
+            log.warning("mail %s to shop %s not sent: %s", mail.id, mail.shop_id,
+                        type(exc).__name__)
+    db.session.commit()

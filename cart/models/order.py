@@ -1,0 +1,105 @@
+from datetime import datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cart.extensions import db
+
+from .base import ShopOwned, Timestamps, utcnow
+
+STATUSES = {
+    "pending_payment": "決済処理中",
+    "new": "新規受付",
+    "completed": "受注完了",
+    "cancelled": "キャンセル",
+}
+CAPTURE_MODES = {"auth": "オーソリのみ", "auth_capture": "オーソリ+売上確定"}
+
+
+class Order(ShopOwned, Timestamps, db.Model):
+    """An order. Amounts are ints of yen; prices are tax-included and the included tax per
+    category is computed once, when the order is created, and stored."""
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "number", name="uq_orders_shop_number"),
+        CheckConstraint("status IN ('pending_payment', 'new', 'completed', 'cancelled')",
+                        name="status"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+        Index("ix_orders_shop_created", "shop_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(25), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending_payment")
+    cart_type: Mapped[str] = mapped_column(String(8), nullable=False)
+    capture_mode: Mapped[str] = mapped_column(String(12), nullable=False, default="auth")
+    # 購入者情報
+    buyer_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    buyer_kana: Mapped[str] = mapped_column(String(100), nullable=False)
+    zip_code: Mapped[str] = mapped_column(String(8), nullable=False)
+    prefecture: Mapped[str] = mapped_column(String(10), nullable=False)
+    city: Mapped[str] = mapped_column(String(100), nullable=False)
+    street: Mapped[str] = mapped_column(String(100), nullable=False)
+    building: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    tel: Mapped[str] = mapped_column(String(20), nullable=False)
+    mobile: Mapped[str] = mapped_column(String(20), nullable=False, default="")
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    # delivery and payment, as chosen (names kept even if the shop renames them later)
+    delivery_method_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_methods.id"))
+    delivery_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"))
+    payment_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    payment_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    # money
+    items_total: Mapped[int] = mapped_column(Integer, nullable=False)
+    shipping_fee: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    target10: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    target8: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    tax10: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    tax8: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total: Mapped[int] = mapped_column(Integer, nullable=False)
+    stock_reserved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    needs_review: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    items = relationship("OrderItem", back_populates="order", lazy="selectin",
+                         order_by="OrderItem.id", cascade="all, delete-orphan")
+    payment = relationship("Payment", back_populates="order", uselist=False, lazy="selectin")
+    history = relationship("OrderHistory", lazy="select", order_by="desc(OrderHistory.id)")
+
+    @property
+    def status_name(self) -> str:
+        return STATUSES[self.status]
+
+    @property
+    def phone_for_paidy(self) -> str:
+        """Paidy needs a mobile number: the 携帯電話番号 when given, else TEL."""
+        return (self.mobile or self.tel).replace("-", "")
+
+
+class OrderItem(ShopOwned, db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False, index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    unit_price: Mapped[int] = mapped_column(Integer, nullable=False)
+    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    tax_rate: Mapped[int] = mapped_column(Integer, nullable=False)
+    subtotal: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    order = relationship("Order", back_populates="items")
+
+
+class OrderHistory(ShopOwned, db.Model):
+    """One 変更履歴 line, written in the same transaction as the change it describes."""
+    __tablename__ = "order_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    actor: Mapped[str] = mapped_column(String(100), nullable=False, default="システム")
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=False)

@@ -1,0 +1,66 @@
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cart.extensions import db
+from payments import status as st
+
+from .base import ShopOwned, Timestamps, utcnow
+
+
+class Payment(ShopOwned, Timestamps, db.Model):
+    """An order's Paidy payment as PAYGENT holds it; PAYGENT is the authority, this mirrors."""
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("order_id", name="uq_payments_order"),
+        UniqueConstraint("paidy_payment_id", name="uq_payments_paidy_payment_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False)
+    paidy_payment_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    paygent_payment_id: Mapped[str] = mapped_column(String(18), nullable=False, default="",
+                                                    index=True)
+    status: Mapped[str] = mapped_column(String(2), nullable=False, default="")
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    authorized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    order = relationship("Order", back_populates="payment")
+
+    @property
+    def status_name(self) -> str:
+        return st.name(self.status) if self.status else "確認中"
+
+
+class PaymentNotice(ShopOwned, db.Model):
+    """A 差分通知 as received, kept once per payment_notice_id; unmatched ones wait for review."""
+    __tablename__ = "payment_notices"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "payment_notice_id", name="uq_payment_notices_shop_notice"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_notice_id: Mapped[str] = mapped_column(String(20), nullable=False)
+    payment_id: Mapped[str] = mapped_column(String(18), nullable=False, default="")
+    trading_id: Mapped[str] = mapped_column(String(25), nullable=False, default="")
+    payment_status: Mapped[str] = mapped_column(String(2), nullable=False, default="")
+    payment_amount: Mapped[int | None] = mapped_column(Integer)
+    fields: Mapped[str] = mapped_column(Text, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(12), nullable=False)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                  nullable=False)
+
+
+class OutboxMail(ShopOwned, db.Model):
+    """A mail the shop sent; the outbox is readable in the admin, and SMTP sends it when set."""
+    __tablename__ = "outbox_mails"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    to_addr: Mapped[str] = mapped_column(String(254), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=False, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str] = mapped_column(String(300), nullable=False, default="")

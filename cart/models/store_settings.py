@@ -1,0 +1,27 @@
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cart.extensions import db
+
+from .base import ShopOwned, Timestamps
+
+CART_TYPES = {"zero": "ゼロステップカート", "three": "3ステップカート"}
+
+
+class ShopSettings(ShopOwned, Timestamps, db.Model):
+    """Per-shop storefront settings: cart type, buyer fields (P5), mail and tags."""
+    __tablename__ = "shop_settings"
+    __table_args__ = (
+        CheckConstraint("cart_type IN ('zero', 'three')", name="cart_type"),
+        db.UniqueConstraint("shop_id", name="uq_shop_settings_shop"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_type: Mapped[str] = mapped_column(String(8), nullable=False, default="zero")
+    mobile_visible: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    mobile_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    shop_email: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    thanks_mail_subject: Mapped[str] = mapped_column(
+        String(200), nullable=False, default="ご注文ありがとうございました")
+    conversion_tag: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    pending_cancel_days: Mapped[int] = mapped_column(Integer, nullable=False, default=7)
+    order_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -1,0 +1,34 @@
+"""The 差分通知 endpoint PAYGENT POSTs to, one URL per shop (N1)."""
+import logging
+
+from flask import Response, request
+from sqlalchemy import select
+
+from cart.extensions import csrf, db
+from cart.models import Shop
+from cart.notices import bp
+from cart.notices.services import receive
+from payments.paygent.codec import decode_form
+from payments.paygent.notices import ACCEPTED_REPLY
+
+log = logging.getLogger("cart.notices")
+
+
+@bp.post("/paygent/<shop_code>")
+@csrf.exempt  # PAYGENT cannot send our token: the hc hash authenticates the notice instead
+def paygent(shop_code):
+    """Receive a 差分通知; reply exactly result=0 once it is safely recorded."""
+    shop = db.session.scalar(select(Shop).where(Shop.code == shop_code))
+    if shop is None:
+        return _reply("result=1", 404)
+    fields = decode_form(request.get_data())
+    outcome = receive(shop, fields)
+    if outcome == "forged":
+        log.warning("notice with a bad hash refused for shop %s from %s", shop.code,
+                    request.remote_addr)
+        return _reply("result=1", 403)
+    return _reply(ACCEPTED_REPLY)
+
+
+def _reply(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
