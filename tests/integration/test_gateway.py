@@ -35,7 +35,7 @@ def test_secrets_are_encrypted_at_rest(app, make_shop):
 def test_every_telegram_lands_in_the_payment_log_masked(app, make_shop, sandbox, caplog):
     from .paygent_helpers import register
     register(sandbox)
-    app.config["PAYGENT_SANDBOX_URL"] = sandbox.paygent_url
+    app.config["SANDBOX_URL"] = sandbox.url
     shop = make_shop()
     account = _account(shop, sandbox.paygent_url)
     paid = authorize(sandbox)
