@@ -5,6 +5,7 @@ Mounted under ``/_sandbox`` in the embedded default (so PAYGENT's root is
 """
 import logging
 import os
+import re
 import socket
 import time
 from datetime import datetime, timezone
@@ -22,6 +23,9 @@ from .store import DEFAULT_SETTINGS, Store
 log = logging.getLogger("payments.sandbox")
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 REJECTED_EMAIL = "rejected.payment@paidy.com"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MOBILE = re.compile(r"^0[789]0\d{8}$")
+MAX_AMOUNT = 500_000  # the sandbox's ceiling for one Paidy checkout
 FAULT_MODES = ("timeout", "drop", "http500", "garbage")
 
 
@@ -124,27 +128,31 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
     def paidy_payments():
         if request.method == "OPTIONS":
             return _cors(Response(status=204))
-        data = request.get_json(silent=True) or {}
+        data = request.get_json(silent=True)
+        data = data if isinstance(data, dict) else {}
         merchant = store.merchant_by_public_key(str(data.get("api_key", "")))
         if merchant is None:
             return _cors(jsonify(error="invalid_api_key",
                                  message="パブリックキーが正しくありません。")), 401
-        payload = data.get("payload") or {}
-        amount = payload.get("amount")
-        order = payload.get("order") or {}
-        if (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0
-                or payload.get("currency", "JPY") != "JPY" or not order.get("order_ref")):
-            return _cors(jsonify(error="invalid_payload",
-                                 message="決済情報が正しくありません。")), 400
-        email = str(data.get("email") or (payload.get("buyer") or {}).get("email") or "")
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        problem = _payload_problem(data)
+        if problem:
+            return _cors(jsonify(error="invalid_payload", message=problem)), 400
+        payload = data["payload"]
+        amount = payload["amount"]
+        order = payload["order"]
+        email = str(data.get("email") or payload.get("buyer", {}).get("email") or "").strip()
+        phone = re.sub(r"\D", "", str(data.get("phone") or payload.get("buyer", {}).get("phone")
+                                      or ""))
+        created = datetime.fromtimestamp(store.now(), timezone.utc).isoformat(
+            timespec="seconds").replace("+00:00", "Z")
         paidy_id = paygent.new_paidy_payment_id()
-        if email.strip().lower() == REJECTED_EMAIL:
+        if email.lower() == REJECTED_EMAIL:
             return _cors(jsonify(id=paidy_id, amount=amount, currency="JPY",
                                  created_at=created, status="rejected"))
-        buyer = dict(payload.get("buyer") or {}, email=email,
-                     phone=str(data.get("phone") or (payload.get("buyer") or {}).get("phone")
-                               or ""))
+        if not EMAIL.match(email) or not MOBILE.match(phone):
+            return _cors(jsonify(error="invalid_buyer",
+                                 message="メールアドレスと携帯電話番号を確認してください。")), 400
+        buyer = dict(payload.get("buyer") or {}, email=email, phone=phone)
         details = {"buyer": buyer, "order": order,
                    "shipping_address": payload.get("shipping_address") or {},
                    "description": payload.get("description", "")}
@@ -263,6 +271,35 @@ def _payment_json(row) -> dict:
     data["status_name"] = st.name(row["status"])
     data["payment_id"] = str(row["payment_id"])
     return data
+
+
+def _payload_problem(data: dict) -> str:
+    """What Paidy would refuse in a checkout payload, in Japanese; empty when acceptable."""
+    payload = data.get("payload")
+    if not isinstance(payload, dict):
+        return "決済情報が正しくありません。"
+    amount, order = payload.get("amount"), payload.get("order")
+    buyer = payload.get("buyer", {})
+    if not isinstance(order, dict) or not isinstance(buyer, dict) or not order.get("order_ref"):
+        return "注文情報が正しくありません。"
+    if not _whole_yen(amount) or amount <= 0 or amount > MAX_AMOUNT:
+        return "決済金額が正しくありません。"
+    if payload.get("currency", "JPY") != "JPY":
+        return "通貨はJPYのみご利用いただけます。"
+    items = order.get("items") or []
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and _whole_yen(i.get("unit_price"))
+            and _whole_yen(i.get("quantity")) for i in items):
+        return "商品情報が正しくありません。"
+    tax, shipping = order.get("tax", 0), order.get("shipping", 0)
+    if items and (not _whole_yen(tax) or not _whole_yen(shipping) or amount != sum(
+            i["unit_price"] * i["quantity"] for i in items) + tax + shipping):
+        return "決済金額が商品・税・送料の合計と一致しません。"
+    return ""
+
+
+def _whole_yen(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _cors(response):
