@@ -7,6 +7,7 @@ import socket
 
 import pytest
 import requests
+from flask import g
 
 from cart import create_app
 from cart.cli import add_staff, create_shop
@@ -70,6 +71,14 @@ def app(migrated_db, tmp_path):
     path = tmp_path / "cart.sqlite3"
     shutil.copy(migrated_db, path)
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+
+    @app.teardown_request
+    def forget_request_globals(exc):
+        # The test holds one app context open, so requests would share ``g`` (the signed-in
+        # user, the CSRF token, the storefront's shop); in production each request has its own.
+        for key in list(g):
+            g.pop(key)
+
     with app.app_context():
         yield app
         db.session.remove()

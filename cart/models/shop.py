@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,7 +33,8 @@ class Staff(UserMixin, ShopOwned, Timestamps, db.Model):
     shop = relationship("Shop", back_populates="staff", lazy="joined")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

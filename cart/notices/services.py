@@ -23,6 +23,11 @@ PROGRESS = {
 }
 
 
+#: States a payment can only be in after Paidy authorised it.
+AUTHORIZED_ONWARDS = {st.AUTHORIZED, st.CAPTURE_REQUESTED, st.CANCEL_REQUESTED, st.CAPTURED,
+                      st.CAPTURED_LOCKED, st.REFUND_REQUESTED}
+
+
 def receive(shop, fields: dict) -> str:
     """Verify, record and apply one notice. Returns forged, duplicate, unmatched, mismatch,
     applied or ignored (an older state than the one already known)."""
@@ -72,7 +77,9 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
     if payment is not None and notice.paidy_payment_id and \
             payment.paidy_payment_id != notice.paidy_payment_id:
         return "unmatched"
-    if notice.payment_status == st.AUTHORIZED and order.status == "pending_payment":
+    if notice.payment_status in AUTHORIZED_ONWARDS and order.status == "pending_payment":
+        # The buyer authorised in the modal but never came back (or not yet); a later state
+        # arriving first (notices are not ordered) proves the authorisation just as well.
         return _authorized(order, notice)
     if payment is None:
         return "unmatched"
@@ -103,4 +110,8 @@ def _authorized(order: Order, notice: Notice) -> str:
     db.session.commit()  # keep the notice row even if accepting the order races and loses
     accept_authorization(order, notice.paidy_payment_id, notice.payment_id,
                          notice.payment_status, notice.payment_amount, source="差分通知")
+    if notice.payment_status == st.CAPTURED:
+        db.session.refresh(order)
+        if order.payment and order.payment.captured_at is None:
+            order.payment.captured_at = utcnow()
     return "applied"

@@ -1,0 +1,146 @@
+"""The 差分通知 endpoint (N1): verified, recorded once, applied forward only."""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from cart.extensions import db
+from cart.models import OrderHistory, OutboxMail, Payment, PaymentNotice
+from payments.paygent.codec import encode_form
+
+from .checkout_helpers import (add_to_cart, authorize_at_paidy, fill_zero_step, orders,
+                               paidy_result, paidy_start, setup_shops)
+
+HASH_KEY = "demo-hash-key-0001"
+
+
+@pytest.fixture
+def shops(app, sandbox):
+    setup_shops(app, sandbox)
+    return sandbox
+
+
+def queued_notices(sandbox) -> list[dict]:
+    """The notices the sandbox would have POSTed, with their hc."""
+    rows = sandbox.store.db.execute("SELECT fields FROM notices ORDER BY payment_notice_id")
+    return [json.loads(r["fields"]) for r in rows]
+
+
+def post(client, fields, shop_code="demo"):
+    return client.post(f"/notices/paygent/{shop_code}", data=encode_form(fields),
+                       content_type="application/x-www-form-urlencoded; charset=Shift_JIS")
+
+
+def _pending_paid_order(client, sandbox):
+    """The buyer authorised in the modal but never came back: only the notice knows."""
+    add_to_cart(client)
+    fill_zero_step(client)
+    start = paidy_start(client).get_json()
+    paid = authorize_at_paidy(sandbox, start["payload"])
+    return start, paid
+
+
+def test_authorised_notice_completes_an_order_whose_buyer_never_returned(client, shops):
+    start, paid = _pending_paid_order(client, shops)
+    [notice] = queued_notices(shops)
+    response = post(client, notice)
+    assert response.status_code == 200 and response.get_data() == b"result=0"
+    [order] = orders()
+    assert order.status == "new"
+    payment = db.session.scalar(select(Payment))
+    assert payment.paidy_payment_id == paid["id"]
+    assert payment.paygent_payment_id == notice["payment_id"]  # the 取引ID attached
+    assert len(db.session.scalars(select(OutboxMail)).all()) == 2
+    # then the buyer's browser arrives: nothing more happens
+    paidy_result(client, start["order_number"], "authorized", paid["id"])
+    assert len(db.session.scalars(select(OutboxMail)).all()) == 2
+
+
+def test_the_same_notice_twice_is_applied_once(client, shops):
+    _pending_paid_order(client, shops)
+    [notice] = queued_notices(shops)
+    assert post(client, notice).get_data() == b"result=0"
+    assert post(client, notice).get_data() == b"result=0"
+    assert len(db.session.scalars(select(PaymentNotice)).all()) == 1
+    history = [h.text for h in db.session.scalars(select(OrderHistory))]
+    assert sum("オーソリOK" in t for t in history) == 1
+
+
+def test_notices_out_of_order_never_move_the_payment_backwards(client, shops):
+    from .paygent_helpers import client as paygent_client  # noqa: F401
+    start, paid = _pending_paid_order(client, shops)
+    authorized = queued_notices(shops)[0]
+    payment_id = authorized["payment_id"]
+    shops.control(f"payments/{payment_id}/change", action="capture")
+    captured = queued_notices(shops)[1]
+    assert captured["payment_status"] == "40"
+    post(client, authorized)
+    post(client, captured)
+    post(client, dict(authorized))  # a late duplicate of the older state
+    payment = db.session.scalar(select(Payment))
+    db.session.refresh(payment)
+    assert payment.status == "40" and payment.captured_at is not None
+    # out of order the other way round: 40 first, then the old 20 is ignored
+    assert db.session.scalar(select(PaymentNotice).where(
+        PaymentNotice.payment_notice_id == captured["payment_notice_id"])).outcome == "applied"
+
+
+def test_capture_notice_before_authorisation_notice(client, shops):
+    start, paid = _pending_paid_order(client, shops)
+    authorized = queued_notices(shops)[0]
+    shops.control(f"payments/{authorized['payment_id']}/change", action="capture")
+    captured = queued_notices(shops)[1]
+    post(client, captured)
+    post(client, authorized)
+    [order] = orders()
+    assert order.status == "new"
+    payment = db.session.scalar(select(Payment))
+    db.session.refresh(payment)
+    assert payment.status == "40" and payment.captured_at is not None
+    outcomes = {n.payment_notice_id: n.outcome for n in
+                db.session.scalars(select(PaymentNotice))}
+    assert outcomes == {captured["payment_notice_id"]: "applied",
+                        authorized["payment_notice_id"]: "ignored"}
+
+
+@pytest.mark.parametrize("tamper", [
+    {"hc": "0" * 64}, {"payment_amount": "1"}, {"payment_id": "1"}, {"trading_id": "x"},
+    {"hc": ""}])
+def test_a_bad_hash_is_refused_and_changes_nothing(client, shops, tamper):
+    _pending_paid_order(client, shops)
+    [notice] = queued_notices(shops)
+    response = post(client, dict(notice, **tamper))
+    assert response.status_code == 403 and response.get_data() != b"result=0"
+    assert db.session.scalars(select(PaymentNotice)).all() == []
+    assert orders()[0].status == "pending_payment"
+
+
+def test_a_notice_for_one_shop_sent_to_another_is_refused(client, shops):
+    _pending_paid_order(client, shops)
+    [notice] = queued_notices(shops)
+    assert post(client, notice, "demo3").status_code == 403
+    assert post(client, notice, "no-such-shop").status_code == 404
+
+
+def test_an_unknown_trading_id_is_kept_for_review(client, shops):
+    from payments.paygent.notices import notice_hash
+    fields = {"payment_notice_id": "77", "payment_id": "123", "trading_id": "order99999",
+              "payment_type": "22", "payment_status": "20", "payment_amount": "500"}
+    fields["hc"] = notice_hash(fields, HASH_KEY)
+    assert post(client, fields).get_data() == b"result=0"
+    kept = db.session.scalar(select(PaymentNotice))
+    assert kept.outcome == "unmatched" and kept.trading_id == "order99999"
+
+
+def test_an_authorised_amount_that_differs_holds_the_order(client, shops):
+    add_to_cart(client)
+    fill_zero_step(client)
+    start = paidy_start(client).get_json()
+    cheap = dict(start["payload"], amount=100)
+    cheap["order"] = dict(cheap["order"], items=[], shipping=0)
+    authorize_at_paidy(shops, cheap)
+    [notice] = queued_notices(shops)
+    assert post(client, notice).get_data() == b"result=0"
+    [order] = orders()
+    assert order.status == "pending_payment" and order.needs_review
+    assert db.session.scalar(select(PaymentNotice)).outcome == "mismatch"
