@@ -28,7 +28,9 @@ def create_app(config_object=None, **overrides) -> Flask:
 
     from cart import models  # noqa: F401  (registers the tables)
     from cart.admin import bp as admin_bp
+    from cart.admin.mails import bp as mails_bp
     from cart.admin.products import bp as products_bp
+    from cart.admin.settings import bp as settings_bp
     from cart.auth import bp as auth_bp
     from cart.checkout import bp as checkout_bp
     from cart.notices import bp as notices_bp
@@ -37,6 +39,8 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(products_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(mails_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(notices_bp)

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from cart.extensions import db
-from cart.models import Shop, Staff
+from cart.models import Shop, ShopSettings, Staff
 
 SHOP_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
 
@@ -31,6 +31,8 @@ def create_shop(code: str, name: str, owner_email: str, owner_password: str) -> 
     db.session.add(shop)
     db.session.flush()
     add_staff(shop, owner_email, owner_password, "owner", "オーナー")
+    db.session.add(ShopSettings(shop_id=shop.id, cart_type="zero", mobile_visible=True,
+                                mobile_required=False, shop_email=owner_email.lower()))
     db.session.commit()
     return shop
 

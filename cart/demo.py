@@ -69,10 +69,9 @@ def _seed_catalog(shop: Shop) -> None:
 
 
 def _seed_payments(shop: Shop, spec: dict) -> PaygentAccount:
-    if db.session.scalar(select(ShopSettings).where(ShopSettings.shop_id == shop.id)) is None:
-        db.session.add(ShopSettings(shop_id=shop.id, cart_type=spec["cart_type"],
-                                    mobile_visible=True, mobile_required=False,
-                                    shop_email=spec["owner"]))
+    settings = db.session.scalar(select(ShopSettings).where(ShopSettings.shop_id == shop.id))
+    if settings.order_seq == 0:  # not yet used: safe to set the demo's cart type
+        settings.cart_type = spec["cart_type"]
     account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
     if account is None:
         account = PaygentAccount(shop_id=shop.id, environment="sandbox", **spec["paygent"])

@@ -1,0 +1,38 @@
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, EmailField, RadioField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from cart.fields import WholeNumberField
+from cart.models.store_settings import CART_TYPES
+
+
+class ShopSettingsForm(FlaskForm):
+    cart_type = RadioField("カートの種類", choices=list(CART_TYPES.items()),
+                           validators=[DataRequired("カートの種類を選択してください。")])
+    mobile_visible = BooleanField("携帯電話番号を表示する")
+    mobile_required = BooleanField("携帯電話番号を必須にする")
+    shop_email = EmailField("受注通知メールの送信先", validators=[
+        Optional(), Email("メールアドレスの形式が正しくありません。"), Length(max=254)])
+    thanks_mail_subject = StringField("サンクスメールの件名", validators=[
+        DataRequired("件名を入力してください。"), Length(max=200, message="200文字以内で入力してください。")])
+    conversion_tag = TextAreaField("注文完了画面のタグ（コンバージョンタグ等）", validators=[
+        Length(max=20000, message="20000文字以内で入力してください。")])
+    pending_cancel_days = WholeNumberField("決済処理中の注文の取消期間（日）", validators=[
+        NumberRange(min=1, max=90, message="1〜90日で入力してください。")])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DeliveryForm(FlaskForm):
+    name = StringField("宅配便の名称", validators=[
+        DataRequired("名称を入力してください。"), Length(max=100, message="100文字以内で入力してください。")])
+    fee = WholeNumberField("送料（税込）", validators=[
+        NumberRange(min=0, max=999_999, message="0〜999,999円で入力してください。")])
+    fee_undetermined = BooleanField("送料は別途連絡（注文時には確定しない）")
+    active = BooleanField("使用する", default=True)
+    payment_methods = MultiCheckboxField("対応可能な支払方法", coerce=int)
