@@ -6,7 +6,7 @@ from flask import Flask, render_template
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from cart.config import ROOT, Config, _dev_secret_key
-from cart.extensions import csrf, db, login_manager, migrate
+from cart.extensions import csrf, db, login_manager, migrate, tune_sqlite
 
 
 def create_app(config_object=None, **overrides) -> Flask:
@@ -27,6 +27,8 @@ def create_app(config_object=None, **overrides) -> Flask:
     login_manager.init_app(app)
 
     from cart import models  # noqa: F401  (registers the tables)
+    with app.app_context():
+        tune_sqlite(db.engine)
     from cart.admin import bp as admin_bp
     from cart.admin.mails import bp as mails_bp
     from cart.admin.products import bp as products_bp

@@ -21,3 +21,22 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "ログインしてください。"
 login_manager.login_message_category = "warning"
+
+
+def tune_sqlite(engine) -> None:
+    """SQLite as a server-side store: WAL so readers never block the writer, a busy timeout
+    so concurrent writers queue instead of failing, and foreign keys enforced."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
