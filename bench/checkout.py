@@ -8,7 +8,6 @@ mail queued), while the sandbox pushes its 差分通知 back to the app.
     .venv/bin/python bench/checkout.py [--seconds 10] [--concurrency 4]
 """
 import argparse
-import logging
 import os
 import sys
 import threading
@@ -17,7 +16,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench._live import csrf_from, start_live_app  # noqa: E402
+from bench._live import LiveApp, csrf_from  # noqa: E402
 
 BUYER = {"buyer_name": "山田 太郎", "buyer_kana": "ヤマダ タロウ", "zip_code": "1500001",
          "prefecture": "東京都", "city": "渋谷区神宮前", "street": "1-2-3", "building": "",
@@ -78,19 +77,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    logging.disable(logging.INFO)
-    server, app = start_live_app()
-    base = server.url
-    from cart.extensions import db
-    from cart.models import DeliveryMethod, PaymentMethod, Product, Shop
-    with app.app_context():
-        shop = db.session.query(Shop).filter_by(code="demo").one()
-        ids = {"product": db.session.query(Product).filter_by(shop_id=shop.id, code="tea-001")
-               .one().id,
-               "delivery": db.session.query(DeliveryMethod).filter_by(
-                   shop_id=shop.id, name="宅配便").one().id,
-               "paidy": db.session.query(PaymentMethod).filter_by(
-                   shop_id=shop.id, kind="paidy").one().id}
+    live = LiveApp()
+    base, ids = live.url, live.ids
     one_checkout(base, ids)  # warm up
     session = requests.Session()
     pages, page_time = run(lambda: session.get(base + "/").raise_for_status(), args.seconds,
@@ -99,12 +87,13 @@ def main() -> None:
                                    args.concurrency)
     page_rate = pages / page_time
     checkout_rate = checkouts / checkout_time
-    print(f"concurrency {args.concurrency}, {args.seconds:.0f} s each, one process, SQLite")
+    print(f"concurrency {args.concurrency}, {args.seconds:.0f} s each; app: one process "
+          f"(threaded dev server, embedded sandbox, SQLite)")
     print(f"cheapest page (GET /):        {page_rate:8.1f} requests/s ({pages} in {page_time:.1f} s)")
     print(f"zero-step Paidy checkouts:    {checkout_rate:8.1f} checkouts/s ({checkouts} in "
           f"{checkout_time:.1f} s)")
     print(f"ratio page/checkout:          {page_rate / checkout_rate:8.1f}")
-    server.stop()
+    live.stop()
 
 
 if __name__ == "__main__":
