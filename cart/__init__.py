@@ -31,6 +31,7 @@ def create_app(config_object=None, **overrides) -> Flask:
         tune_sqlite(db.engine)
     from cart.admin import bp as admin_bp
     from cart.admin.mails import bp as mails_bp
+    from cart.admin.payments import bp as payment_settings_bp
     from cart.admin.products import bp as products_bp
     from cart.admin.settings import bp as settings_bp
     from cart.auth import bp as auth_bp
@@ -42,6 +43,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(products_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(payment_settings_bp)
     app.register_blueprint(mails_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(checkout_bp)
@@ -73,6 +75,7 @@ def _register_error_pages(app: Flask) -> None:
         403: "このページを表示する権限がありません。",
         404: "お探しのページは見つかりませんでした。",
         405: "この操作はできません。",
+        413: "送信されたファイルが大きすぎます（合計16MBまで）。画面に戻ってファイルを選び直してください。",
         500: "システムエラーが発生しました。時間をおいて再度お試しください。",
     }
 

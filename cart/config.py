@@ -45,6 +45,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads are checked per file, far below this
 
     PAIDY_SCRIPT_URL = "https://apps.paidy.com/"
     MAIL_URL = os.environ.get("MAIL_URL", "")  # smtp://user:pass@host:port; empty = outbox only

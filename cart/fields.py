@@ -19,8 +19,8 @@ class WholeNumberField(IntegerField):
             return
         text = unicodedata.normalize("NFKC", valuelist[0] or "").strip().replace(",", "")
         if text == "":
-            self.data = None
-            raise ValueError("入力してください。")
+            self.data = None  # required-ness is the validators' business (InputRequired)
+            return
         sign = text[0] == "-"
         digits = text[1:] if sign else text
         if not digits.isdigit() or not digits.isascii() or len(digits) > 12:

@@ -267,8 +267,8 @@ def _field_error(form, error: CheckoutError) -> None:
 
 
 def _logo_url(account) -> str:
-    if account and account.logo_path:
-        return url_for("static", filename=account.logo_path, _external=True)
+    if account and account.logo_png:
+        return url_for("storefront.paidy_logo", v=account.updated_at.timestamp(), _external=True)
     return ""
 
 

@@ -62,7 +62,8 @@ def deliveries(shop_id: int) -> list[DeliveryMethod]:
 def offered_methods(shop_id: int, items_total: int) -> list[PaymentMethod]:
     """Configured methods whose 適用条件 match the product amount (shipping excluded)."""
     methods = db.session.scalars(select(PaymentMethod).where(
-        PaymentMethod.shop_id == shop_id, PaymentMethod.configured.is_(True)
+        PaymentMethod.shop_id == shop_id, PaymentMethod.in_use.is_(True),
+        PaymentMethod.configured.is_(True)
     ).order_by(PaymentMethod.position, PaymentMethod.id)).all()
     account = None
     offered = []

@@ -1,7 +1,7 @@
 """The cart's tables. Everything a shop owns carries ``shop_id``."""
 from .shop import Shop, Staff
 from .catalog import Product
-from .gateway import PaygentAccount, PaymentLog
+from .gateway import PaygentAccount, PaymentLog, SettingsDraft
 from .store_settings import ShopSettings
 from .delivery import DeliveryMethod
 from .payment_method import PaymentMethod
@@ -10,4 +10,4 @@ from .payment import Payment, PaymentNotice, OutboxMail
 
 __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
-           "PaymentNotice", "OutboxMail"]
+           "PaymentNotice", "OutboxMail", "SettingsDraft"]

@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (CheckConstraint, DateTime, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cart.extensions import db
@@ -35,7 +36,7 @@ class PaygentAccount(ShopOwned, Timestamps, db.Model):
     ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     paidy_public_key: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     capture_mode: Mapped[str] = mapped_column(String(12), nullable=False, default="auth")
-    logo_path: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     @property
     def environment_name(self) -> str:
@@ -55,3 +56,15 @@ class PaymentLog(ShopOwned, db.Model):
     elapsed_ms: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  nullable=False, index=True)
+
+
+class SettingsDraft(ShopOwned, db.Model):
+    """A settings form between 「確認画面へ」 and 「設定する」, kept server-side and encrypted
+    so that secrets never travel through the page."""
+    __tablename__ = "settings_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    staff_id: Mapped[int] = mapped_column(Integer, db.ForeignKey("staff.id"), nullable=False)
+    payload: Mapped[str] = mapped_column(EncryptedText, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=False)

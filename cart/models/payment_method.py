@@ -29,6 +29,7 @@ class PaymentMethod(ShopOwned, Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    in_use: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)  # 使用決済
     configured: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # 適用条件: hidden when the product amount (shipping and fees excluded) is under / from.
     hide_under: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
 from cart.fields import WholeNumberField
 from cart.models.catalog import TAX_RATE_NAMES
@@ -16,12 +16,12 @@ class ProductForm(FlaskForm):
         DataRequired("商品名を入力してください。"),
         Length(max=200, message="200文字以内で入力してください。")])
     price = WholeNumberField("販売価格（税込）", validators=[
-        NumberRange(min=0, max=9_999_999, message="0〜9,999,999円で入力してください。")])
+        InputRequired("販売価格を入力してください。"), NumberRange(min=0, max=9_999_999, message="0〜9,999,999円で入力してください。")])
     tax_rate = RadioField("税率区分", choices=[(10, TAX_RATE_NAMES[10]), (8, TAX_RATE_NAMES[8])],
                           coerce=int, default=10,
                           validators=[DataRequired("税率区分を選択してください。")])
     stock = WholeNumberField("在庫数", validators=[
-        NumberRange(min=0, max=9_999_999, message="0〜9,999,999で入力してください。")])
+        InputRequired("在庫数を入力してください。"), NumberRange(min=0, max=9_999_999, message="0〜9,999,999で入力してください。")])
     published = BooleanField("公開する", default=True)
     description = TextAreaField("商品説明", validators=[
         Length(max=2000, message="2000文字以内で入力してください。")])

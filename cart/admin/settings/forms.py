@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, RadioField, SelectMultipleField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from cart.fields import WholeNumberField
@@ -20,7 +20,7 @@ class ShopSettingsForm(FlaskForm):
     conversion_tag = TextAreaField("注文完了画面のタグ（コンバージョンタグ等）", validators=[
         Length(max=20000, message="20000文字以内で入力してください。")])
     pending_cancel_days = WholeNumberField("決済処理中の注文の取消期間（日）", validators=[
-        NumberRange(min=1, max=90, message="1〜90日で入力してください。")])
+        InputRequired("日数を入力してください。"), NumberRange(min=1, max=90, message="1〜90日で入力してください。")])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -32,7 +32,7 @@ class DeliveryForm(FlaskForm):
     name = StringField("宅配便の名称", validators=[
         DataRequired("名称を入力してください。"), Length(max=100, message="100文字以内で入力してください。")])
     fee = WholeNumberField("送料（税込）", validators=[
-        NumberRange(min=0, max=999_999, message="0〜999,999円で入力してください。")])
+        InputRequired("送料を入力してください（別途連絡の場合は0）。"), NumberRange(min=0, max=999_999, message="0〜999,999円で入力してください。")])
     fee_undetermined = BooleanField("送料は別途連絡（注文時には確定しない）")
     active = BooleanField("使用する", default=True)
     payment_methods = MultiCheckboxField("対応可能な支払方法", coerce=int)
