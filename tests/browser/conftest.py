@@ -7,9 +7,19 @@ The whole folder is skipped only when the system Chromium is missing.
 """
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
+from cart import create_app
+from cart.config import TestConfig
+from cart.demo import seed_demo
+from cart.extensions import db
+from cart.models import (Order, OrderHistory, OrderItem, OutboxMail, PaygentAccount,
+                         PaymentNotice, Product, Shop)
+from payments.sandbox.server import SandboxServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -96,3 +106,139 @@ def screenshot(page, request):
         page.screenshot(path=str(path))
         return path
     return take
+
+
+# -- the whole shop on a real port ------------------------------------------------------
+class _LateBoundApp:
+    """A WSGI callable whose target is set after the server (and so its port) exists."""
+
+    def __init__(self):
+        self.target = None
+
+    def __call__(self, environ, start_response):
+        return self.target(environ, start_response)
+
+
+class LiveShop:
+    """The cart with its embedded sandbox, served over HTTP for a real browser.
+
+    The sandbox's 差分通知 go back to this same server (``PUBLIC_BASE_URL`` is its URL),
+    exactly as PAYGENT would send them to a deployed shop.
+    """
+
+    def __init__(self, server, app):
+        self.server = server
+        self.app = app
+        self.url = server.url
+        self.sandbox = app.extensions["paygent_sandbox"]
+        self.sandbox_store = self.sandbox.extensions["sandbox"].store
+        self._serial = 0
+
+    def shop_url(self, shop_code: str, path: str = "/") -> str:
+        return f"{self.url}/s/{shop_code}{path}"
+
+    def read(self, fn):
+        """Run ``fn()`` against the shop's database, seeing everything committed so far."""
+        with self.app.app_context():
+            try:
+                return fn()
+            finally:
+                db.session.remove()
+
+    def new_product(self, shop_code: str, name: str, price: int, tax_rate: int = 8,
+                    stock: int = 20) -> int:
+        """A product no other test has touched; returns its id."""
+        self._serial += 1
+        code = f"live-{self._serial:03d}"
+
+        def create():
+            shop = db.session.scalar(select(Shop).where(Shop.code == shop_code))
+            product = Product(shop_id=shop.id, code=code, name=name, price=price,
+                              tax_rate=tax_rate, stock=stock, published=True)
+            db.session.add(product)
+            db.session.commit()
+            return product.id
+        return self.read(create)
+
+    def stock(self, product_id: int) -> int:
+        return self.read(lambda: db.session.get(Product, product_id).stock)
+
+    def orders_with(self, product_id: int) -> list[dict]:
+        """Every order holding this product, oldest first, as plain data."""
+        def load():
+            orders = db.session.scalars(select(Order).where(Order.id.in_(
+                select(OrderItem.order_id).where(OrderItem.product_id == product_id)
+            )).order_by(Order.id)).all()
+            return [_order_data(order) for order in orders]
+        return self.read(load)
+
+    def merchant_id(self, shop_code: str) -> str:
+        return self.read(lambda: db.session.scalar(
+            select(PaygentAccount.merchant_id).join(Shop, Shop.id == PaygentAccount.shop_id)
+            .where(Shop.code == shop_code)))
+
+    def sandbox_payments(self, shop_code: str, trading_id: str) -> list[dict]:
+        """The shop's payments at the sandbox under this 取引ID (the order number)."""
+        rows = self.sandbox_store.db.execute(
+            "SELECT * FROM payments WHERE merchant_id=? AND trading_id=? ORDER BY payment_id",
+            (self.merchant_id(shop_code), trading_id)).fetchall()
+        return [dict(row) for row in rows]
+
+    def sandbox_notices(self, shop_code: str, trading_id: str) -> list[dict]:
+        """The 差分通知 the sandbox queued for those payments, with how the shop answered."""
+        rows = self.sandbox_store.db.execute(
+            "SELECT n.* FROM notices n JOIN payments p ON p.payment_id = n.payment_id "
+            "WHERE p.merchant_id=? AND p.trading_id=? ORDER BY n.payment_notice_id",
+            (self.merchant_id(shop_code), trading_id)).fetchall()
+        return [dict(row) for row in rows]
+
+    def received_notices(self, order_id: int) -> list[dict]:
+        """The 差分通知 the shop recorded for an order."""
+        def load():
+            return [{"payment_status": n.payment_status, "outcome": n.outcome}
+                    for n in db.session.scalars(select(PaymentNotice).where(
+                        PaymentNotice.order_id == order_id).order_by(PaymentNotice.id))]
+        return self.read(load)
+
+
+def _order_data(order) -> dict:
+    data = {column.name: getattr(order, column.name) for column in order.__table__.columns}
+    payment = order.payment
+    data["payment"] = ({column.name: getattr(payment, column.name)
+                        for column in payment.__table__.columns} if payment else None)
+    data["items"] = [(item.product_id, item.quantity, item.subtotal) for item in order.items]
+    data["history"] = db.session.scalars(select(OrderHistory.text).where(
+        OrderHistory.order_id == order.id).order_by(OrderHistory.id)).all()
+    data["mails"] = [(mail.to_addr, mail.subject) for mail in db.session.scalars(
+        select(OutboxMail).where(OutboxMail.order_id == order.id).order_by(OutboxMail.id))]
+    return data
+
+
+@pytest.fixture(scope="module")
+def live_shop(migrated_db, tmp_path_factory):
+    """The demo shops (``demo`` zero-step, ``demo3`` three-step) with the sandbox mounted.
+
+    Module-scoped: tests keep apart by buying products made for them (``new_product``)
+    in their own browser context.
+    """
+    folder = tmp_path_factory.mktemp("live-shop")
+    database = folder / "cart.sqlite3"
+    shutil.copy(migrated_db, database)
+    front = _LateBoundApp()
+    server = SandboxServer(front)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
+                     SANDBOX_ENABLED=True, SANDBOX_DB=str(folder / "sandbox.sqlite3"),
+                     PUBLIC_BASE_URL=server.url)
+    front.target = app
+    with app.app_context():
+        seed_demo()
+        db.session.remove()
+    server.start()
+    shop = LiveShop(server, app)
+    try:
+        yield shop
+    finally:
+        shop.sandbox.extensions["sandbox"].dispatcher.stop()
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
