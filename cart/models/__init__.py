@@ -6,8 +6,8 @@ from .store_settings import ShopSettings
 from .delivery import DeliveryMethod
 from .payment_method import PaymentMethod
 from .order import Order, OrderItem, OrderHistory
-from .payment import Payment, PaymentNotice, OutboxMail
+from .payment import OutboxMail, Payment, PaymentAttempt, PaymentNotice
 
 __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
-           "PaymentNotice", "OutboxMail", "SettingsDraft"]
+           "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt"]

@@ -47,6 +47,8 @@ class PaymentLog(ShopOwned, db.Model):
     """One telegram exchange, password masked (R2)."""
     __tablename__ = "payment_logs"
     id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(Integer, db.ForeignKey("orders.id"),
+                                                 index=True)
     telegram_kind: Mapped[str] = mapped_column(String(3), nullable=False)
     url: Mapped[str] = mapped_column(String(300), nullable=False)
     request: Mapped[str] = mapped_column(Text, nullable=False)

@@ -27,6 +27,12 @@ class Order(ShopOwned, Timestamps, db.Model):
                         name="status"),
         CheckConstraint("total >= 0", name="total_not_negative"),
         Index("ix_orders_shop_created", "shop_id", "created_at"),
+        Index("ix_orders_shop_status_created", "shop_id", "status", "created_at"),
+        Index("ix_orders_shop_email", "shop_id", "email"),
+        Index("ix_orders_shop_tel", "shop_id", "tel"),
+        Index("ix_orders_shop_mobile", "shop_id", "mobile"),
+        Index("ix_orders_shop_name", "shop_id", "buyer_name"),
+        Index("ix_orders_shop_kana", "shop_id", "buyer_kana"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(25), nullable=False)
@@ -58,6 +64,12 @@ class Order(ShopOwned, Timestamps, db.Model):
     tax10: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     tax8: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     total: Mapped[int] = mapped_column(Integer, nullable=False)
+    adjust_label: Mapped[str] = mapped_column(String(50), nullable=False, default="")
+    adjust10: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # 金額調整 10%
+    adjust8: Mapped[int] = mapped_column(Integer, nullable=False, default=0)   # 金額調整 8%
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stock_reserved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     needs_review: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

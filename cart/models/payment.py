@@ -25,12 +25,41 @@ class Payment(ShopOwned, Timestamps, db.Model):
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
     authorized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The claim: the attempt whose telegram is out (or whose outcome is unknown). Set by a
+    # conditional update, so two operations can never be in flight for one payment.
+    in_flight_attempt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     order = relationship("Order", back_populates="payment")
+    attempts = relationship("PaymentAttempt", lazy="select", order_by="desc(PaymentAttempt.id)")
 
     @property
     def status_name(self) -> str:
         return st.name(self.status) if self.status else "確認中"
+
+
+class PaymentAttempt(ShopOwned, db.Model):
+    """One payment operation (capture, cancel, refund) from claim to settled outcome."""
+    __tablename__ = "payment_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), nullable=False,
+                                            index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(10), nullable=False)
+    amount: Mapped[int | None] = mapped_column(Integer)           # refund amount; None = full
+    paygent_payment_id: Mapped[str] = mapped_column(String(18), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(10), nullable=False, default="claimed")
+    code: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    detail: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    new_payment_id: Mapped[str] = mapped_column(String(18), nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(10), nullable=False, default="order")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PaymentNotice(ShopOwned, db.Model):
