@@ -31,6 +31,7 @@ def create_app(config_object=None, **overrides) -> Flask:
         tune_sqlite(db.engine)
     from cart.admin import bp as admin_bp
     from cart.admin.mails import bp as mails_bp
+    from cart.admin.orders import bp as orders_bp
     from cart.admin.payments import bp as payment_settings_bp
     from cart.admin.products import bp as products_bp
     from cart.admin.settings import bp as settings_bp
@@ -42,12 +43,16 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(products_bp)
+    app.register_blueprint(orders_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(payment_settings_bp)
     app.register_blueprint(mails_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(notices_bp)
+
+    from cart import jobs
+    jobs.init_app(app)
 
     from cart.cli import register_cli
     register_cli(app)

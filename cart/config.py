@@ -45,6 +45,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    JOB_WORKERS = int(os.environ.get("JOB_WORKERS", "4"))
+    SETTLE_DELAYS = (2.0, 10.0, 60.0)  # when to ask PAYGENT (094) after an unknown outcome
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads are checked per file, far below this
 
     PAIDY_SCRIPT_URL = "https://apps.paidy.com/"
@@ -62,5 +64,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production uses scrypt
+    SETTLE_DELAYS = (0.2, 0.5)
     SANDBOX_ENABLED = False
     SANDBOX_DB = None

@@ -26,8 +26,8 @@ def endpoint_for(account: PaygentAccount) -> Endpoint:
                     read_timeout=cfg["PAYGENT_READ_TIMEOUT"])
 
 
-def client_for(account: PaygentAccount) -> PaygentClient:
-    """A client that records every telegram in the shop's payment log."""
+def client_for(account: PaygentAccount, order_id: int | None = None) -> PaygentClient:
+    """A client that records every telegram in the shop's payment log (R2)."""
     shop_id = account.shop_id
     engine = db.engine
 
@@ -36,7 +36,8 @@ def client_for(account: PaygentAccount) -> PaygentClient:
         # answers, and the log must survive whatever the caller does next.
         with engine.begin() as conn:
             conn.execute(insert(PaymentLog).values(
-                shop_id=shop_id, telegram_kind=entry.telegram_kind, url=entry.url,
+                shop_id=shop_id, order_id=order_id, telegram_kind=entry.telegram_kind,
+                url=entry.url,
                 request=json.dumps(entry.request, ensure_ascii=False),
                 response=json.dumps(entry.response, ensure_ascii=False),
                 outcome=entry.outcome.value, code=entry.code, elapsed_ms=entry.elapsed_ms))

@@ -92,6 +92,7 @@ class BuyerForm(FlaskForm):
     def buyer(self) -> dict:
         data = {name: getattr(self, name).data or "" for name in BUYER_FIELDS}
         data["zip_code"] = f"{data['zip_code'][:3]}-{data['zip_code'][3:]}"
+        data["email"] = data["email"].lower()
         return data
 
 

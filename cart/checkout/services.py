@@ -327,6 +327,9 @@ def accept_authorization(order: Order, paidy_payment_id: str, paygent_payment_id
         db.session.rollback()
         raise
     mail.deliver_pending([m.id for m in mails])
+    if won and order.capture_mode == "auth_capture":
+        from cart import jobs, operations
+        jobs.submit(operations.auto_capture_job, order.shop_id, order.id)
     return won
 
 

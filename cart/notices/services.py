@@ -5,11 +5,12 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from cart import history, mail
+from cart import history, mail, operations
 from cart.checkout.services import accept_authorization
 from cart.extensions import db
-from cart.models import Order, PaygentAccount, Payment, PaymentNotice
+from cart.models import Order, PaygentAccount, Payment, PaymentAttempt, PaymentNotice
 from cart.models.base import utcnow
+from payments import rules
 from payments import status as st
 from payments.paygent.notices import Notice, verify_notice
 
@@ -73,7 +74,7 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         payment = order.payment
         if payment is not None and payment.paygent_payment_id and \
                 payment.paygent_payment_id != notice.payment_id:
-            return "unmatched"  # another PAYGENT payment of this trading id: for review
+            return _other_payment_of_the_order(order, payment, notice)
     if payment is not None and notice.paidy_payment_id and \
             payment.paidy_payment_id != notice.paidy_payment_id:
         return "unmatched"
@@ -85,6 +86,8 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         return "unmatched"
     if notice.payment_id and not payment.paygent_payment_id:
         payment.paygent_payment_id = notice.payment_id
+    if payment.in_flight_attempt_id:
+        return _settles_in_flight(order, payment, notice)
     if PROGRESS.get(notice.payment_status, -1) <= PROGRESS.get(payment.status, -1):
         return "ignored"
     before = payment.status
@@ -95,6 +98,37 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
                           f"「{st.name(notice.payment_status)}」に更新"
                           f"（取引ID : {payment.paygent_payment_id}）")
     return "applied"
+
+
+def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
+    """A notice about a payment whose operation is in flight: it may be that operation's
+    outcome (capture, cancel, full refund), which books it exactly once."""
+    attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id)
+    partial = attempt.action == rules.REFUND and attempt.amount is not None
+    if notice.payment_status in operations.SETTLED[attempt.action]["done"] and not partial:
+        operations._succeeded(attempt, payment, order)
+        order.version += 1
+        return "applied"
+    return "ignored"  # settled by 094 or by the remainder's notice
+
+
+def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) -> str:
+    """A notice for a PAYGENT payment of this order other than the one it uses: the rest of a
+    partial refund (adopted), or a payment a partial refund replaced (nothing to do)."""
+    replaced = db.session.scalar(select(PaymentAttempt).where(
+        PaymentAttempt.payment_id == payment.id, PaymentAttempt.outcome == "succeeded",
+        PaymentAttempt.paygent_payment_id == notice.payment_id))
+    if replaced is not None:
+        return "ignored"
+    attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id) \
+        if payment.in_flight_attempt_id else None
+    if (attempt is not None and attempt.action == rules.REFUND and attempt.amount is not None
+            and notice.payment_status == st.CAPTURED
+            and notice.payment_amount == payment.amount - attempt.amount):
+        operations._succeeded(attempt, payment, order, notice.payment_id)
+        order.version += 1
+        return "applied"
+    return "unmatched"
 
 
 def _authorized(order: Order, notice: Notice) -> str:

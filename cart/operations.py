@@ -1,0 +1,326 @@
+"""Payment operations on an order: 売上確定 (341), キャンセル (340), 返金 (342), and asking
+PAYGENT (094). Used alike by the order page, bulk runs and automatic capture.
+
+Exactly once: an operation is first *claimed* in a short transaction (the rule re-checked, an
+attempt row written, the payment marked in flight by a conditional update), the telegram is
+sent with no transaction open, and the outcome is *booked* in a second short transaction. A
+timeout or a dropped connection leaves the attempt unknown; it is settled by asking PAYGENT,
+never by guessing.
+"""
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from cart import history, jobs
+from cart.extensions import db
+from cart.gateway import client_for
+from cart.models import Order, PaygentAccount, Payment, PaymentAttempt
+from cart.models.base import utcnow
+from payments import rules
+from payments import status as st
+from payments.paygent import codes
+
+log = logging.getLogger("cart.operations")
+
+SUCCESS_MESSAGES = {
+    rules.CAPTURE: "売上処理が正常に完了いたしました。",
+    rules.CANCEL: "キャンセル処理が正常に完了いたしました。",
+    rules.REFUND: "返金処理が正常に完了いたしました。",
+}
+UNKNOWN_MESSAGE = ("ペイジェントからの応答を確認できませんでした。処理結果を確認中です。"
+                   "しばらくしてから「最新の状態を取得」で結果をご確認ください（再実行は不要です）。")
+# What a settled 094 status means for each kind of operation.
+SETTLED = {
+    rules.CAPTURE: {"done": {st.CAPTURED, st.CAPTURED_LOCKED, st.REFUND_REQUESTED, st.REFUNDED},
+                    "waiting": {st.CAPTURE_REQUESTED}},
+    rules.CANCEL: {"done": {st.CANCELLED}, "waiting": {st.CANCEL_REQUESTED}},
+    rules.REFUND: {"done": {st.REFUNDED}, "waiting": {st.REFUND_REQUESTED}},
+}
+
+
+class Refused(Exception):
+    """Not sent: the rule, a stale page or an operation already in flight. Japanese message."""
+
+
+@dataclass
+class Outcome:
+    kind: str          # done | failed | unknown
+    message: str
+    code: str = ""
+
+
+def state_of(payment: Payment) -> rules.PaymentState:
+    return rules.PaymentState(status=payment.status, amount=payment.amount,
+                              authorized_at=_aware(payment.authorized_at),
+                              captured_at=_aware(payment.captured_at),
+                              in_flight=payment.in_flight_attempt_id is not None,
+                              refunded=payment.refunded)
+
+
+def fingerprint(payment: Payment) -> str:
+    """What the page showed; a form carrying another fingerprint was drawn before a change."""
+    return f"{payment.paygent_payment_id}:{payment.status}:{payment.amount}"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# -- run an operation -------------------------------------------------------------------------
+def run(shop_id: int, order_id: int, action: str, amount: int | None = None, staff=None,
+        source: str = "order", expected: str | None = None) -> Outcome:
+    attempt_id = _claim(shop_id, order_id, action, amount, staff, source, expected)
+    attempt = db.session.get(PaymentAttempt, attempt_id)
+    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
+    client = client_for(account, order_id)
+    payment_id, refund_amount = attempt.paygent_payment_id, attempt.amount
+    db.session.commit()  # nothing stays open while PAYGENT answers
+    if action == rules.CAPTURE:
+        result = client.capture(payment_id)
+    elif action == rules.CANCEL:
+        result = client.cancel_authorization(payment_id)
+    else:
+        result = client.refund(payment_id, refund_amount)
+    return _book(attempt_id, result)
+
+
+def _claim(shop_id, order_id, action, amount, staff, source, expected) -> int:
+    try:
+        payment = db.session.scalar(select(Payment).join(Order).where(
+            Order.id == order_id, Order.shop_id == shop_id))
+        if payment is None or not payment.paygent_payment_id:
+            raise Refused("取引IDがまだ通知されていないため、操作できません。"
+                          "「最新の状態を取得」をお試しください。")
+        if expected is not None and expected != fingerprint(payment):
+            raise Refused("この受注は画面を表示した後に更新されました。最新の内容を確認してから、"
+                          "もう一度操作してください。")
+        state = state_of(payment)
+        try:
+            rules.check(state, action, now(), amount)
+        except rules.RuleViolation as violation:
+            raise Refused(str(violation)) from None
+        full = amount is None or amount == payment.amount
+        attempt = PaymentAttempt(
+            shop_id=shop_id, key=uuid.uuid4().hex, payment_id=payment.id, order_id=order_id,
+            action=action, amount=None if full else amount,
+            paygent_payment_id=payment.paygent_payment_id, source=source,
+            staff_id=staff.id if staff else None)
+        db.session.add(attempt)
+        db.session.flush()
+        claimed = db.session.execute(update(Payment).where(
+            Payment.id == payment.id, Payment.in_flight_attempt_id.is_(None),
+            Payment.status == payment.status,
+            Payment.paygent_payment_id == payment.paygent_payment_id,
+        ).values(in_flight_attempt_id=attempt.id).execution_options(
+            synchronize_session=False))
+        if claimed.rowcount != 1:
+            raise Refused("この受注には他の操作が処理中、または既に処理済みです。"
+                          "画面を更新して決済状況をご確認ください。")
+        db.session.commit()
+        return attempt.id
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _book(attempt_id: int, result) -> Outcome:
+    try:
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        payment = db.session.get(Payment, attempt.payment_id)
+        order = db.session.get(Order, attempt.order_id)
+        if result.ok:
+            _succeeded(attempt, payment, order, result.payment_id)
+            outcome = Outcome("done", SUCCESS_MESSAGES[attempt.action])
+        elif result.unknown:
+            attempt.outcome, attempt.code = "unknown", result.code
+            history.record(order, f"注文番号 : {order.number} ペイジェント "
+                                  f"{_verb(attempt.action)}の結果を確認中"
+                                  f"（エラーコード:{result.code}）", _staff(attempt))
+            outcome = Outcome("unknown", UNKNOWN_MESSAGE, result.code)
+        else:
+            _failed(attempt, payment, order, result.code, result.detail)
+            outcome = Outcome("failed", codes.explain(result.code), result.code)
+        order.version += 1
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if outcome.kind == "unknown":
+        schedule_settle(attempt_id)
+    elif outcome.code in ("24003", "24006"):
+        jobs.submit(refresh_job, order.shop_id, order.id)  # mirror what PAYGENT now holds
+    return outcome
+
+
+def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
+    at = utcnow()
+    head = f"注文番号 : {order.number} ペイジェント"
+    if attempt.action == rules.CAPTURE:
+        payment.status, payment.captured_at = st.CAPTURED, at
+        history.record(order, f"{head} 売上処理を実行 売上金額 : {payment.amount:,}円",
+                       _staff(attempt))
+    elif attempt.action == rules.CANCEL:
+        payment.status, payment.cancelled_at = st.CANCELLED, at
+        history.record(order, f"注文番号 : {order.number} ペイジェントキャンセルを実行",
+                       _staff(attempt))
+    elif attempt.amount is None:
+        payment.refunded += payment.amount
+        payment.status, payment.refunded_at = st.REFUNDED, at
+        history.record(order, f"{head} 返金を実行 返金額 : {payment.amount:,}円（全額）",
+                       _staff(attempt))
+    else:
+        # Partial refund: PAYGENT moved the rest to a new payment; use its ID from now on.
+        payment.amount -= attempt.amount
+        payment.refunded += attempt.amount
+        payment.refunded_at = at
+        payment.paygent_payment_id = new_payment_id or payment.paygent_payment_id
+        attempt.new_payment_id = new_payment_id
+        history.record(order, f"{head} 返金を実行 返金額 : {attempt.amount:,}円"
+                              f"（返金可能額 : {payment.amount:,}円、新しい取引ID : "
+                              f"{payment.paygent_payment_id}）", _staff(attempt))
+    attempt.outcome, attempt.finished_at = "succeeded", at
+    payment.in_flight_attempt_id = None
+
+
+def _failed(attempt, payment, order, code: str, detail: str) -> None:
+    attempt.outcome, attempt.code = "failed", code
+    attempt.detail = (detail or "")[:300]
+    attempt.finished_at = utcnow()
+    if payment.in_flight_attempt_id == attempt.id:
+        payment.in_flight_attempt_id = None
+    history.record(order, f"注文番号 : {order.number} ペイジェント {_verb(attempt.action)}"
+                          f"でエラー エラーコード:{code}", _staff(attempt))
+
+
+def _verb(action: str) -> str:
+    return {rules.CAPTURE: "売上処理", rules.CANCEL: "キャンセル処理",
+            rules.REFUND: "返金処理"}[action]
+
+
+def _staff(attempt):
+    if attempt.staff_id is None:
+        return None
+    from cart.models import Staff
+    return db.session.get(Staff, attempt.staff_id)
+
+
+def _aware(value):
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+# -- settling unknown outcomes, refreshing from PAYGENT (094) --------------------------------
+def schedule_settle(attempt_id: int, try_number: int = 0) -> None:
+    delays = current_app.config["SETTLE_DELAYS"]
+    if try_number < len(delays):
+        jobs.submit(settle_job, attempt_id, try_number, delay=delays[try_number])
+
+
+def settle_job(attempt_id: int, try_number: int) -> None:
+    if settle(attempt_id) == "unknown":
+        schedule_settle(attempt_id, try_number + 1)
+
+
+def settle(attempt_id: int) -> str:
+    """Ask PAYGENT what became of an unknown attempt and book it. Returns its outcome."""
+    attempt = db.session.get(PaymentAttempt, attempt_id)
+    if attempt is None or attempt.outcome != "unknown":
+        return attempt.outcome if attempt else "missing"
+    account = db.session.scalar(select(PaygentAccount).where(
+        PaygentAccount.shop_id == attempt.shop_id))
+    payment_id, action, partial = attempt.paygent_payment_id, attempt.action, attempt.amount
+    db.session.commit()
+    result = client_for(account, attempt.order_id).inquire(payment_id)
+    if not result.ok:
+        return "unknown"
+    status = result.get("payment_status")
+    try:
+        attempt = db.session.get(PaymentAttempt, attempt_id)
+        if attempt.outcome != "unknown":
+            return attempt.outcome
+        payment = db.session.get(Payment, attempt.payment_id)
+        order = db.session.get(Order, attempt.order_id)
+        if status in SETTLED[action]["waiting"]:
+            outcome = "unknown"
+        elif status in SETTLED[action]["done"]:
+            if action == rules.REFUND and partial is not None:
+                # The rest lives on under a new ID that only its notice tells; until then
+                # the attempt stays open (adopt_remainder settles it).
+                attempt.detail = "返金済み。新しい取引IDの通知待ち"
+                outcome = "unknown"
+            else:
+                _succeeded(attempt, payment, order)
+                outcome = "succeeded"
+        else:
+            _failed(attempt, payment, order, "NOT_DONE", "ペイジェントで処理されていませんでした")
+            payment.status = status or payment.status
+            outcome = "failed"
+        order.version += 1
+        db.session.commit()
+        return outcome
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def refresh(shop_id: int, order_id: int, staff=None) -> str:
+    """「最新の状態を取得」: settle what is in flight, then mirror PAYGENT's status (094)."""
+    payment = db.session.scalar(select(Payment).join(Order).where(
+        Order.id == order_id, Order.shop_id == shop_id))
+    if payment is None:
+        raise Refused("この受注にはペイジェントの決済がありません。")
+    if payment.in_flight_attempt_id:
+        settle(payment.in_flight_attempt_id)
+        db.session.expire_all()
+        payment = db.session.get(Payment, payment.id)
+    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
+    key = {"payment_id": payment.paygent_payment_id} if payment.paygent_payment_id else {
+        "trading_id": payment.order.number}
+    payment_pk = payment.id
+    db.session.commit()
+    result = client_for(account, order_id).inquire(**key)
+    if not result.ok:
+        raise Refused("ペイジェントから決済情報を取得できませんでした："
+                      + codes.explain(result.code))
+    try:
+        payment = db.session.get(Payment, payment_pk)
+        order = payment.order
+        before = payment.status
+        if not payment.paygent_payment_id:
+            payment.paygent_payment_id = result.get("payment_id")
+        if payment.in_flight_attempt_id is None and result.get("payment_status"):
+            payment.status = result.get("payment_status")
+            amount = result.get("payment_amount")
+            if amount.isdigit():
+                payment.amount = int(amount)
+        state = rules.display_status(state_of(payment), now())
+        history.record(order, f"注文番号 : {order.number} ペイジェントの決済状況を取得 : {state}"
+                       + (f"（{st.name(before)}から更新）" if before != payment.status else ""),
+                       staff)
+        order.version += 1
+        db.session.commit()
+        return state
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def refresh_job(shop_id: int, order_id: int) -> None:
+    try:
+        refresh(shop_id, order_id)
+    except Refused as refused:
+        log.info("refresh of order %s: %s", order_id, refused)
+
+
+def auto_capture_job(shop_id: int, order_id: int) -> None:
+    """オーソリ+売上確定: capture once the authorisation is known (O7)."""
+    try:
+        outcome = run(shop_id, order_id, rules.CAPTURE, source="auto")
+        log.info("auto capture of order %s: %s %s", order_id, outcome.kind, outcome.code)
+    except Refused as refused:
+        log.info("auto capture of order %s not sent: %s", order_id, refused)
