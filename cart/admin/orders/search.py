@@ -41,7 +41,8 @@ class OrderSearchForm(FlaskForm):
     trade_id = StringField("外部決済注文番号", validators=[Optional(), Length(max=64)])
 
     def filled(self) -> bool:
-        return any(f.data not in (None, "") for f in self)
+        """True when anything was typed (even something unreadable, so it gets a message)."""
+        return any(f.raw_data and any(str(v).strip() for v in f.raw_data) for f in self)
 
 
 def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int):
