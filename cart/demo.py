@@ -85,7 +85,7 @@ def _seed_payments(shop: Shop, spec: dict) -> PaygentAccount:
                          instructions=BANK_INSTRUCTIONS)
     cod = PaymentMethod(shop_id=shop.id, kind="cod", position=3, configured=True)
     courier = DeliveryMethod(shop_id=shop.id, name="宅配便", fee=800, position=1)
-    later = DeliveryMethod(shop_id=shop.id, name="大型配送（送料別途連絡）", fee=0,
+    later = DeliveryMethod(shop_id=shop.id, name="大型配送", fee=0,
                            fee_undetermined=True, position=2)
     courier.payment_methods = [paidy, bank, cod]
     later.payment_methods = [paidy, bank]

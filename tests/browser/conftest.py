@@ -233,8 +233,10 @@ def live_shop(migrated_db, tmp_path_factory):
     with app.app_context():
         seed_demo()
         db.session.remove()
-    server.start()
     shop = LiveShop(server, app)
+    # A notice the shop failed to take is re-sent soon, not after PAYGENT's usual wait.
+    shop.sandbox_store.set_setting("notice_retry_seconds", 0.5)
+    server.start()
     try:
         yield shop
     finally:
