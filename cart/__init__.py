@@ -30,6 +30,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     with app.app_context():
         tune_sqlite(db.engine)
     from cart.admin import bp as admin_bp
+    from cart.admin.bulk import bp as bulk_bp
     from cart.admin.mails import bp as mails_bp
     from cart.admin.orders import bp as orders_bp
     from cart.admin.payments import bp as payment_settings_bp
@@ -44,6 +45,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(products_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(bulk_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(payment_settings_bp)
     app.register_blueprint(mails_bp)

@@ -67,6 +67,20 @@ def demo_seed():
     click.echo(summary())
 
 
+@demo_cli.command("orders")
+@click.option("--shop", "shop_code", required=True, help="Shop code")
+@click.option("--count", type=click.IntRange(1, 10000), default=10)
+def demo_orders(shop_code, count):
+    """Create COUNT orders paid with Paidy through the sandbox (オーソリのみ, オーソリOK)."""
+    from cart.demo import make_paid_orders
+    try:
+        numbers = make_paid_orders(shop_code, count)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {len(numbers)} paid orders in shop {shop_code}: "
+               f"{numbers[0]} … {numbers[-1]}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(shops_cli)
     app.cli.add_command(demo_cli)

@@ -130,3 +130,59 @@ def summary() -> str:
                          f"hash key={p['notice_hash_key']} public key={p['paidy_public_key']}")
     lines.append("=" * 72)
     return "\n".join(lines)
+
+
+DEMO_BUYERS = [("山田 太郎", "ヤマダ タロウ"), ("佐藤 花子", "サトウ ハナコ"),
+               ("鈴木 一郎", "スズキ イチロウ"), ("高橋 美咲", "タカハシ ミサキ")]
+
+
+def make_paid_orders(shop_code: str, count: int) -> list[str]:
+    """N orders paid with Paidy through the sandbox: オーソリのみ, payment オーソリOK, 取引ID
+    attached. For demos, tests and the bulk-capture benchmark."""
+    import requests
+
+    from cart.checkout.services import (Draft, accept_authorization, deliveries, start_paidy)
+    from cart.config import sandbox_url
+    from cart.pricing import Line
+    from payments.sandbox import paygent as sandbox_paygent
+
+    shop = db.session.scalar(select(Shop).where(Shop.code == shop_code))
+    if shop is None:
+        raise ValueError(f"no shop {shop_code!r}")
+    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
+    paidy = db.session.scalar(select(PaymentMethod).where(
+        PaymentMethod.shop_id == shop.id, PaymentMethod.kind == "paidy"))
+    delivery = next((d for d in deliveries(shop.id) if not d.fee_undetermined
+                     and paidy in d.payment_methods), None)
+    products = db.session.scalars(select(Product).where(
+        Product.shop_id == shop.id, Product.published.is_(True), Product.stock > 0)).all()
+    if account is None or paidy is None or delivery is None or not products:
+        raise ValueError("the shop needs Paidy configured, a delivery accepting it and products")
+    embedded = current_app.extensions.get("paygent_sandbox")
+    numbers = []
+    for i in range(count):
+        product = products[i % len(products)]
+        name, kana = DEMO_BUYERS[i % len(DEMO_BUYERS)]
+        buyer = {"buyer_name": name, "buyer_kana": kana, "zip_code": "150-0001",
+                 "prefecture": "東京都", "city": "渋谷区神宮前", "street": f"1-{i + 1}",
+                 "building": "", "tel": "0312345678", "mobile": "08000000001",
+                 "email": "successful.payment@paidy.com"}
+        line = Line(product.id, product.code, product.name, product.price, 1, product.tax_rate)
+        order, payload = start_paidy(shop, Draft([line], buyer, delivery, paidy, "zero"))
+        order.capture_mode = "auth"
+        db.session.commit()
+        details = {"buyer": payload["buyer"], "order": payload["order"],
+                   "shipping_address": payload["shipping_address"]}
+        if embedded is not None and account.environment == "sandbox":
+            paid = sandbox_paygent.create_authorized_payment(
+                embedded.extensions["sandbox"].store, account.merchant_id, order.number,
+                order.total, details)
+        else:
+            paid = requests.post(sandbox_url(current_app.config) + "/control/payments",
+                                 json={"merchant_id": account.merchant_id,
+                                       "trading_id": order.number, "amount": order.total,
+                                       "details": details}, timeout=10).json()
+        accept_authorization(order, paid["paidy_payment_id"], str(paid["payment_id"]), "20",
+                             order.total, source="デモデータ")
+        numbers.append(order.number)
+    return numbers

@@ -7,7 +7,9 @@ from .delivery import DeliveryMethod
 from .payment_method import PaymentMethod
 from .order import Order, OrderItem, OrderHistory
 from .payment import OutboxMail, Payment, PaymentAttempt, PaymentNotice
+from .bulk import BulkRun, BulkRunItem
 
 __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
-           "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt"]
+           "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt", "BulkRun",
+           "BulkRunItem"]

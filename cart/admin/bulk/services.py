@@ -1,0 +1,152 @@
+"""外部決済一括処理 (B1–B4): the 未処理一覧, runs tracked as rows, executed in the background.
+
+Each order goes through the same exactly-once capture as the order page (cart.operations), in
+its own transactions, so one failure stays one failure and two overlapping runs (or a run and a
+click on the order page) capture an order once; the loser counts it as done.
+"""
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from cart import history, jobs, operations
+from cart.extensions import db
+from cart.models import BulkRun, BulkRunItem, Order, Payment
+from cart.models.base import utcnow
+from payments import rules
+from payments import status as st
+
+log = logging.getLogger("cart.bulk")
+MAX_ORDERS = 50
+LOG_SIZE = 100
+
+
+class BulkError(Exception):
+    """A selection that cannot run; the message says why, in Japanese."""
+
+
+def unprocessed(shop_id: int):
+    """未処理一覧: created under オーソリのみ, payment オーソリOK, within 90 days of
+    authorisation, in any list (completed and cancelled too), buyer done paying."""
+    since = utcnow() - rules.WINDOW
+    return select(Order).join(Payment, Payment.order_id == Order.id).where(
+        Order.shop_id == shop_id, Order.capture_mode == "auth",
+        Order.status != "pending_payment", Payment.status == st.AUTHORIZED,
+        Payment.paygent_payment_id != "", Payment.authorized_at >= since,
+    ).order_by(Order.created_at.desc(), Order.id.desc())
+
+
+def checked_selection(shop_id: int, raw_ids: list[str]) -> list[Order]:
+    """The chosen orders, in list order; at most 50, each still in the 未処理一覧."""
+    ids = {int(i) for i in raw_ids if str(i).isdigit()}
+    if not ids:
+        raise BulkError("処理を行う受注を選択してください。")
+    if len(ids) > MAX_ORDERS:
+        raise BulkError(f"一度に処理できるのは{MAX_ORDERS}件までです（{len(ids)}件選択されています）。"
+                        f"選択を{MAX_ORDERS}件以下にしてください。")
+    orders = db.session.scalars(unprocessed(shop_id).where(Order.id.in_(ids))).all()
+    if len(orders) != len(ids):
+        raise BulkError("選択した受注の中に、処理済みまたは対象外になった受注があります。"
+                        "未処理一覧を確認して、もう一度選択してください。")
+    return orders
+
+
+def start(shop_id: int, staff, token: str, raw_ids: list[str]) -> BulkRun:
+    """Record the run and queue it. The same token (a re-post, a double click) gets the same
+    run back instead of a second one."""
+    existing = db.session.scalar(select(BulkRun).where(BulkRun.shop_id == shop_id,
+                                                       BulkRun.token == token))
+    if existing is not None:
+        return existing
+    orders = checked_selection(shop_id, raw_ids)
+    run = BulkRun(shop_id=shop_id, token=token, staff_id=staff.id, total=len(orders))
+    db.session.add(run)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(select(BulkRun).where(BulkRun.shop_id == shop_id,
+                                                       BulkRun.token == token))
+    db.session.add_all(BulkRunItem(shop_id=shop_id, run_id=run.id, order_id=o.id)
+                       for o in orders)
+    db.session.commit()
+    jobs.submit(execute, run.id)
+    return run
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def execute(run_id: int) -> None:
+    """The job: capture every order of the run, a bounded number of telegrams at a time."""
+    app = current_app._get_current_object()
+    run = db.session.get(BulkRun, run_id)
+    if run is None or run.status != "queued":
+        return
+    db.session.execute(update(BulkRun).where(BulkRun.id == run_id).values(status="running"))
+    item_ids = [i.id for i in run.items]
+    shop_id, staff_id = run.shop_id, run.staff_id
+    db.session.commit()
+    width = max(1, int(app.config.get("BULK_CONCURRENCY", 8)))
+
+    def one(item_id):
+        with app.app_context():
+            try:
+                _capture_item(shop_id, staff_id, item_id)
+            except Exception:  # one order's failure must not stop the others
+                log.exception("bulk run %s item %s", run_id, item_id)
+                _finish_item(item_id, "failed", "E999", "システムエラー")
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix=f"bulk-{run_id}") as pool:
+        list(pool.map(one, item_ids))
+    db.session.execute(update(BulkRun).where(BulkRun.id == run_id).values(
+        status="done", finished_at=utcnow()))
+    db.session.commit()
+
+
+def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
+    from cart.models import Staff
+    item = db.session.get(BulkRunItem, item_id)
+    staff = db.session.get(Staff, staff_id)
+    order_id = item.order_id
+    try:
+        outcome = operations.run(shop_id, order_id, rules.CAPTURE, staff=staff, source="bulk")
+        kind = {"done": "success", "failed": "failed", "unknown": "unknown"}[outcome.kind]
+        _finish_item(item_id, kind, outcome.code, outcome.message)
+    except operations.Refused as refused:
+        db.session.expire_all()
+        payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
+        if payment is not None and payment.status in operations.SETTLED[rules.CAPTURE]["done"]:
+            _finish_item(item_id, "success", "", "処理済み（他の操作で売上確定済み）")
+        else:
+            _finish_item(item_id, "failed", "RULE", str(refused))
+
+
+def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
+    """Book one order's result, its 変更履歴 line and the run's counters, in one transaction."""
+    try:
+        item = db.session.get(BulkRunItem, item_id)
+        item.outcome, item.code, item.message = outcome, code or "", (message or "")[:300]
+        item.finished_at = utcnow()
+        counter = BulkRun.succeeded if outcome == "success" else BulkRun.failed
+        db.session.execute(update(BulkRun).where(BulkRun.id == item.run_id).values(
+            {counter: counter + 1}))
+        order = db.session.get(Order, item.order_id)
+        history.record(order, f"注文番号 : {order.number} 外部決済一括処理（売上確定処理） : "
+                              f"{item.log_text}")
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def recent_runs(shop_id: int) -> list[BulkRun]:
+    return db.session.scalars(select(BulkRun).where(BulkRun.shop_id == shop_id)
+                              .order_by(BulkRun.id.desc()).limit(LOG_SIZE)).all()
