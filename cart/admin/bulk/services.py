@@ -5,6 +5,7 @@ its own transactions, so one failure stays one failure and two overlapping runs 
 click on the order page) capture an order once; the loser counts it as done.
 """
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -23,6 +24,7 @@ from payments import status as st
 log = logging.getLogger("cart.bulk")
 MAX_ORDERS = 50
 LOG_SIZE = 100
+IN_FLIGHT_WAIT = 60.0  # seconds an order held by another operation is waited for
 
 
 class BulkError(Exception):
@@ -116,17 +118,30 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
     item = db.session.get(BulkRunItem, item_id)
     staff = db.session.get(Staff, staff_id)
     order_id = item.order_id
-    try:
-        outcome = operations.run(shop_id, order_id, rules.CAPTURE, staff=staff, source="bulk")
-        kind = {"done": "success", "failed": "failed", "unknown": "unknown"}[outcome.kind]
-        _finish_item(item_id, kind, outcome.code, outcome.message)
-    except operations.Refused as refused:
-        db.session.expire_all()
-        payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
-        if payment is not None and payment.status in operations.SETTLED[rules.CAPTURE]["done"]:
-            _finish_item(item_id, "success", "", "処理済み（他の操作で売上確定済み）")
-        else:
+    deadline = time.monotonic() + IN_FLIGHT_WAIT
+    while True:
+        try:
+            outcome = operations.run(shop_id, order_id, rules.CAPTURE, staff=staff,
+                                     source="bulk")
+            kind = {"done": "success", "failed": "failed", "unknown": "unknown"}[outcome.kind]
+            _finish_item(item_id, kind, outcome.code, outcome.message)
+            return
+        except operations.Refused as refused:
+            db.session.rollback()
+            db.session.expire_all()
+            payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
+            if payment is not None and \
+                    payment.status in operations.SETTLED[rules.CAPTURE]["done"]:
+                _finish_item(item_id, "success", "", "処理済み（他の操作で売上確定済み）")
+                return
+            if payment is not None and payment.in_flight_attempt_id and \
+                    time.monotonic() < deadline:
+                # Another run or a click on the order page has it: wait for its outcome
+                # rather than report a failure that is not one.
+                time.sleep(0.2)
+                continue
             _finish_item(item_id, "failed", "RULE", str(refused))
+            return
 
 
 def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
