@@ -59,6 +59,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.cli import register_cli
     register_cli(app)
     _register_error_pages(app)
+    _register_security_headers(app)
     _register_template_helpers(app)
 
     @app.get("/")
@@ -82,6 +83,7 @@ def _register_error_pages(app: Flask) -> None:
         403: "このページを表示する権限がありません。",
         404: "お探しのページは見つかりませんでした。",
         405: "この操作はできません。",
+        429: "リクエストが多すぎます。しばらくしてから再度お試しください。",
         413: "送信されたファイルが大きすぎます（合計16MBまで）。画面に戻ってファイルを選び直してください。",
         500: "システムエラーが発生しました。時間をおいて再度お試しください。",
     }
@@ -94,6 +96,24 @@ def _register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, lambda e, code=code: render(code))
     app.register_error_handler(
         CSRFError, lambda e: render(400, "画面の有効期限が切れました。もう一度操作してください。"))
+
+
+def _register_security_headers(app: Flask) -> None:
+    admin_policy = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                    "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        from flask import request
+        if request.path.startswith("/admin"):
+            # The storefront prints the shop's own tags and Paidy's script; the admin needs
+            # neither, so it gets a strict policy.
+            response.headers.setdefault("Content-Security-Policy", admin_policy)
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -81,6 +81,43 @@ def demo_orders(shop_code, count):
                f"{numbers[0]} … {numbers[-1]}")
 
 
+orders_cli = AppGroup("orders", help="Order housekeeping.")
+notices_cli = AppGroup("notices", help="PAYGENT notices.")
+
+
+def _shops(code: str | None) -> list[Shop]:
+    query = select(Shop).order_by(Shop.id)
+    if code:
+        query = query.where(Shop.code == code)
+    shops = db.session.scalars(query).all()
+    if code and not shops:
+        raise click.ClickException(f"no shop {code!r}")
+    return shops
+
+
+@orders_cli.command("rollback")
+@click.option("--shop", "shop_code", help="Only this shop (default: every shop)")
+def orders_rollback(shop_code):
+    """Cancel 決済処理中 orders older than each shop's period and give their stock back."""
+    from cart.maintenance import rollback_stale_orders
+    for shop in _shops(shop_code):
+        numbers = rollback_stale_orders(shop)
+        click.echo(f"{shop.code}: {len(numbers)} cancelled {' '.join(numbers)}".rstrip())
+
+
+@notices_cli.command("fetch")
+@click.option("--shop", "shop_code", help="Only this shop (default: every shop)")
+def notices_fetch(shop_code):
+    """Fetch missed 差分通知 with 091 and apply them (nothing is applied twice)."""
+    from cart.notices.services import fetch_missed
+    for shop in _shops(shop_code):
+        counts = fetch_missed(shop)
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing new"
+        click.echo(f"{shop.code}: {summary}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(shops_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(orders_cli)
+    app.cli.add_command(notices_cli)

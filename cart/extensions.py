@@ -40,3 +40,18 @@ def tune_sqlite(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def begin_write() -> None:
+    """Start the session's next transaction as a writer.
+
+    On SQLite a transaction that reads first and writes later can find its snapshot stale and
+    fail at once (the busy timeout does not apply); taking the write lock up front makes such
+    read-check-write transactions queue instead. Other databases use row locks and conditional
+    updates, so this is a no-op there."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    if db.session().in_transaction():
+        db.session.commit()
+    from sqlalchemy import text
+    db.session.execute(text("BEGIN IMMEDIATE"))

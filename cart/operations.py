@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from cart import history, jobs
-from cart.extensions import db
+from cart.extensions import begin_write, db
 from cart.gateway import client_for
 from cart.models import Order, PaygentAccount, Payment, PaymentAttempt
 from cart.models.base import utcnow
@@ -90,6 +90,7 @@ def run(shop_id: int, order_id: int, action: str, amount: int | None = None, sta
 
 def _claim(shop_id, order_id, action, amount, staff, source, expected) -> int:
     try:
+        begin_write()
         payment = db.session.scalar(select(Payment).join(Order).where(
             Order.id == order_id, Order.shop_id == shop_id))
         if payment is None or not payment.paygent_payment_id:
@@ -129,6 +130,7 @@ def _claim(shop_id, order_id, action, amount, staff, source, expected) -> int:
 
 def _book(attempt_id: int, result) -> Outcome:
     try:
+        begin_write()
         attempt = db.session.get(PaymentAttempt, attempt_id)
         payment = db.session.get(Payment, attempt.payment_id)
         order = db.session.get(Order, attempt.order_id)
@@ -240,6 +242,7 @@ def settle(attempt_id: int) -> str:
         return "unknown"
     status = result.get("payment_status")
     try:
+        begin_write()
         attempt = db.session.get(PaymentAttempt, attempt_id)
         if attempt.outcome != "unknown":
             return attempt.outcome
@@ -288,6 +291,7 @@ def refresh(shop_id: int, order_id: int, staff=None) -> str:
         raise Refused("ペイジェントから決済情報を取得できませんでした："
                       + codes.explain(result.code))
     try:
+        begin_write()
         payment = db.session.get(Payment, payment_pk)
         order = payment.order
         before = payment.status

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from cart import history, mail
-from cart.extensions import db
+from cart.extensions import begin_write, db
 from cart.gateway import client_for
 from cart.models import (DeliveryMethod, Order, OrderItem, Payment, PaygentAccount,
                          PaymentMethod, Product, Shop, ShopSettings)
@@ -196,6 +196,7 @@ def _write_order(shop: Shop, draft: Draft, pending_id) -> Order:
 def place_order(shop: Shop, draft: Draft, pending_id=None) -> Order:
     """An order paid by a basic method (銀行振込, 代金引換): accepted at once, mail sent."""
     try:
+        begin_write()
         order = _write_order(shop, draft, pending_id)
         order.status = "new"
         order.placed_at = utcnow()
@@ -212,6 +213,7 @@ def place_order(shop: Shop, draft: Draft, pending_id=None) -> Order:
 def start_paidy(shop: Shop, draft: Draft, pending_id=None) -> tuple[Order, dict]:
     """Create the order as 決済処理中 with stock reserved; return it and the Paidy payload."""
     try:
+        begin_write()
         order = _write_order(shop, draft, pending_id)
         db.session.commit()
     except BaseException:

@@ -1,12 +1,14 @@
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cart.extensions import db
 
-from .base import ShopOwned, Timestamps
+from .base import ShopOwned, Timestamps, utcnow
 
 ROLES = ("owner", "staff")
 ROLE_NAMES = {"owner": "オーナー", "staff": "スタッフ"}
@@ -46,3 +48,12 @@ class Staff(UserMixin, ShopOwned, Timestamps, db.Model):
     @property
     def role_name(self) -> str:
         return ROLE_NAMES[self.role]
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept briefly to slow down password guessing."""
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False, index=True)
+    ip: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)

@@ -30,11 +30,18 @@ AUTHORIZED_ONWARDS = {st.AUTHORIZED, st.CAPTURE_REQUESTED, st.CANCEL_REQUESTED, 
 
 
 def receive(shop, fields: dict) -> str:
-    """Verify, record and apply one notice. Returns forged, duplicate, unmatched, mismatch,
-    applied or ignored (an older state than the one already known)."""
+    """Verify, record and apply one pushed notice. Returns forged, duplicate, unmatched,
+    mismatch, applied or ignored (an older state than the one already known)."""
     account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
     if account is None or not verify_notice(fields, account.notice_hash_key):
         return "forged"
+    return record_and_apply(shop, fields)
+
+
+def record_and_apply(shop, fields: dict) -> str:
+    """Record a notice once per payment_notice_id and apply it. Pushed notices come here after
+    their hash is checked; notices fetched with 091 come here directly (the mutual-TLS
+    connection to PAYGENT authenticated them)."""
     notice = Notice.from_fields(fields)
     if not notice.payment_notice_id:
         return "forged"
@@ -149,3 +156,27 @@ def _authorized(order: Order, notice: Notice) -> str:
         if order.payment and order.payment.captured_at is None:
             order.payment.captured_at = utcnow()
     return "applied"
+
+
+def fetch_missed(shop, limit: int = 1000) -> dict:
+    """N2: fetch notices with 091 until PAYGENT has none left (success_code=1), applying each
+    through the same path as pushed ones, so nothing is applied twice."""
+    from cart.gateway import client_for
+    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
+    counts: dict[str, int] = {}
+    if account is None:
+        return counts
+    client = client_for(account)
+    db.session.commit()
+    for _ in range(limit):
+        result = client.fetch_notice()
+        if not result.ok:
+            counts["error:" + (result.code or "unknown")] = 1
+            break
+        if result.get("success_code") == "1":
+            break
+        fields = {k: v for k, v in result.data.items()
+                  if k not in ("result", "response_code", "response_detail", "success_code")}
+        outcome = record_and_apply(shop, fields)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

@@ -101,3 +101,23 @@ def test_cli_refuses_a_taken_code_and_a_bad_code(app, runner, make_shop):
                               "y@x.test", "--owner-password", "longpassword"])
     assert bad.exit_code != 0
     assert db.session.scalar(select(Shop).where(Shop.name == "x")) is None
+
+
+def test_repeated_failures_lock_the_email_for_a_while(client, make_shop, login_as):
+    make_shop()
+    for _ in range(10):
+        login_as("owner@shop-a.test", "wrong-password")
+    locked = login_as("owner@shop-a.test")  # even the right password
+    assert locked.status_code == 429
+    assert "しばらくログインできません" in locked.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_admin_pages_carry_security_headers(client, make_shop, login_as):
+    make_shop()
+    login_as("owner@shop-a.test")
+    response = client.get("/admin/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"

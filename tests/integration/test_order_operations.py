@@ -174,6 +174,7 @@ def test_many_threads_capturing_one_order_send_one_341(app, order, sandbox):
             finally:
                 db.session.remove()
 
+    db.session.commit()  # the test thread holds no transaction while the workers race
     threads = [threading.Thread(target=capture) for _ in range(12)]
     for t in threads:
         t.start()

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from cart import history, jobs, operations
-from cart.extensions import db
+from cart.extensions import begin_write, db
 from cart.models import BulkRun, BulkRunItem, Order, Payment
 from cart.models.base import utcnow
 from payments import rules
@@ -147,6 +147,7 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
 def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
     """Book one order's result, its 変更履歴 line and the run's counters, in one transaction."""
     try:
+        begin_write()
         item = db.session.get(BulkRunItem, item_id)
         item.outcome, item.code, item.message = outcome, code or "", (message or "")[:300]
         item.finished_at = utcnow()
@@ -154,8 +155,9 @@ def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
         db.session.execute(update(BulkRun).where(BulkRun.id == item.run_id).values(
             {counter: counter + 1}))
         order = db.session.get(Order, item.order_id)
+        run = db.session.get(BulkRun, item.run_id)
         history.record(order, f"注文番号 : {order.number} 外部決済一括処理（売上確定処理） : "
-                              f"{item.log_text}")
+                              f"{item.log_text}", run.staff)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -35,6 +35,22 @@ def index():
                            searching=form.filled())
 
 
+@bp.post("/rollback")
+@owner_required
+def rollback():
+    """決済処理中の注文の取消 (R1): stale pending orders are cancelled, stock given back."""
+    from flask_wtf import FlaskForm
+
+    from cart.maintenance import rollback_stale_orders
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    numbers = rollback_stale_orders(current_user.shop, current_user)
+    flash(f"決済処理中のまま期間を過ぎた注文を{len(numbers)}件取り消しました。"
+          + ("（" + "、".join(numbers[:20]) + ("…" if len(numbers) > 20 else "") + "）"
+             if numbers else ""), "success")
+    return redirect(url_for("orders.index"))
+
+
 @bp.get("/<int:order_id>")
 def show(order_id):
     """受注明細: the payment box with the buttons the rules allow, items, history."""
