@@ -1,0 +1,65 @@
+"""Every admin URL that names a row, asked for by another shop's staff: 404, never data."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from cart.extensions import db
+from cart.models import (BulkRun, DeliveryMethod, Order, OutboxMail, PaymentMethod, Product,
+                         Staff)
+
+from ..conftest import csrf_token
+from .checkout_helpers import setup_shops, shop
+
+# Which row each URL parameter names.
+PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMethod,
+          "method_id": PaymentMethod, "mail_id": OutboxMail, "run_id": BulkRun}
+
+
+@pytest.fixture
+def victim(app, sandbox):
+    """Shop demo3's rows: one of each kind an admin URL can name."""
+    setup_shops(app, sandbox)
+    demo3 = shop("demo3")
+    from .test_order_list import make_order
+    order = make_order(demo3.id, 77, buyer_name="秘密 花子")
+    db.session.add(OutboxMail(shop_id=demo3.id, to_addr="x@example.com", subject="秘密の件名",
+                              body="秘密"))
+    staff3 = db.session.scalar(select(Staff).where(Staff.email == "staff3@example.com"))
+    db.session.add(BulkRun(shop_id=demo3.id, token="t", staff_id=staff3.id, total=0,
+                           status="done"))
+    db.session.commit()
+    ids = {}
+    for param, model in PARAMS.items():
+        ids[param] = db.session.scalar(select(model.id).where(model.shop_id == demo3.id))
+    ids["order_id"] = order.id
+    return ids
+
+
+def _admin_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/admin") and set(rule.arguments) & set(PARAMS):
+            yield rule
+
+
+def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victim):
+    page = client.get("/admin/login").get_data(as_text=True)
+    client.post("/admin/login", data={"csrf_token": csrf_token(page),
+                                      "email": "owner@example.com", "password": "demo1234"})
+    token = csrf_token(client.get("/admin/").get_data(as_text=True))
+    checked = 0
+    for rule in _admin_rules(app):
+        url = rule.rule
+        for arg in rule.arguments:
+            url = re.sub(rf"<(?:int:)?{arg}>", str(victim[arg]), url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token, "state": "x",
+                                                   "version": "1", "mode": "full"})
+            body = response.get_data(as_text=True)
+            assert response.status_code == 404, (method, url, response.status_code)
+            assert "秘密" not in body
+            checked += 1
+    assert checked >= 15  # the crawl really walked the admin
