@@ -47,3 +47,23 @@ def owner_required(view):
             abort(403)
         return view(*args, **kwargs)
     return wrapped
+
+
+def staff_only(blueprint):
+    """Every page of the blueprint needs a signed-in staff member (of any role)."""
+    @blueprint.before_request
+    @login_required
+    def require_login():
+        """Signed-in staff only."""
+    return blueprint
+
+
+def owners_only(blueprint):
+    """Every page of the blueprint is for owners; staff get 403."""
+    @blueprint.before_request
+    @login_required
+    def require_owner():
+        """Owners only."""
+        if not current_user.is_owner:
+            abort(403)
+    return blueprint

@@ -1,13 +1,7 @@
 from flask import Blueprint
-from flask_login import login_required
 
-bp = Blueprint("bulk", __name__, url_prefix="/admin/bulk")
+from cart.tenancy import staff_only
 
-
-@bp.before_request
-@login_required
-def require_login():
-    """外部決済一括処理 is for the shop's staff and owners."""
-
+bp = staff_only(Blueprint("bulk", __name__, url_prefix="/admin/bulk"))
 
 from cart.admin.bulk import routes  # noqa: E402,F401

@@ -1,13 +1,7 @@
 from flask import Blueprint
-from flask_login import login_required
 
-bp = Blueprint("mails", __name__, url_prefix="/admin/mails")
+from cart.tenancy import staff_only
 
-
-@bp.before_request
-@login_required
-def require_login():
-    """The outbox is for signed-in staff."""
-
+bp = staff_only(Blueprint("mails", __name__, url_prefix="/admin/mails"))
 
 from cart.admin.mails import routes  # noqa: E402,F401
