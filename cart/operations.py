@@ -132,6 +132,13 @@ def _book(attempt_id: int, result) -> Outcome:
     try:
         begin_write()
         attempt = db.session.get(PaymentAttempt, attempt_id)
+        db.session.refresh(attempt)
+        if attempt.outcome in ("succeeded", "failed"):
+            # A notice carrying this operation's outcome got here first and booked it.
+            db.session.commit()
+            kind = "done" if attempt.outcome == "succeeded" else "failed"
+            return Outcome(kind, SUCCESS_MESSAGES[attempt.action] if kind == "done"
+                           else codes.explain(attempt.code), attempt.code)
         payment = db.session.get(Payment, attempt.payment_id)
         order = db.session.get(Order, attempt.order_id)
         if result.ok:

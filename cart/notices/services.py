@@ -112,6 +112,8 @@ def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
     outcome (capture, cancel, full refund), which books it exactly once."""
     attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id)
     partial = attempt.action == rules.REFUND and attempt.amount is not None
+    if attempt.outcome not in ("claimed", "unknown"):
+        return "ignored"
     if notice.payment_status in operations.SETTLED[attempt.action]["done"] and not partial:
         operations._succeeded(attempt, payment, order)
         order.version += 1

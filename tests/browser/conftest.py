@@ -244,3 +244,36 @@ def live_shop(migrated_db, tmp_path_factory):
         server.stop()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def full_screenshot(page, request):
+    """Save the whole page, scrolled content included, as ``<test name>-<label>.png``."""
+    def take(label: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{_safe_name(request.node.name)}-{_safe_name(label)}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    return take
+
+
+# -- the 管理画面 ---------------------------------------------------------------------------
+@pytest.fixture
+def sign_in(page, live_shop):
+    """Sign a staff member in through the login form, leaving any shopper session behind.
+
+    The page starts from no cookies, so a test can buy as a shopper and then look at the
+    order as staff in the same page (and the same screenshots).
+    """
+    from playwright.sync_api import expect
+
+    from cart.demo import DEMO_PASSWORD
+
+    def login(email: str, password: str = DEMO_PASSWORD):
+        page.context.clear_cookies()
+        page.goto(f"{live_shop.url}/admin/login")
+        page.get_by_label("メールアドレス").fill(email)
+        page.get_by_label("パスワード").fill(password)
+        page.get_by_role("button", name="ログイン").click()
+        expect(page.locator(".admin-header .who")).to_contain_text(email.lower())
+    return login
