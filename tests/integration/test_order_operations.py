@@ -163,7 +163,7 @@ def test_refresh_button_fetches_what_paygent_holds(client, order, sandbox):
 
 
 def test_many_threads_capturing_one_order_send_one_341(app, order, sandbox):
-    outcomes, refused = [], []
+    outcomes, refused, crashed = [], [], []
 
     def capture():
         with app.app_context():
@@ -171,6 +171,8 @@ def test_many_threads_capturing_one_order_send_one_341(app, order, sandbox):
                 outcomes.append(operations.run(order.shop_id, order.id, "capture").kind)
             except operations.Refused:
                 refused.append(1)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                crashed.append(repr(exc))
             finally:
                 db.session.remove()
 
@@ -180,6 +182,7 @@ def test_many_threads_capturing_one_order_send_one_341(app, order, sandbox):
         t.start()
     for t in threads:
         t.join()
+    assert crashed == []
     assert outcomes == ["done"] and len(refused) == 11
     assert len(sandbox.telegrams("341")) == 1
     assert payment_of(order).status == "40"
