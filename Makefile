@@ -26,13 +26,22 @@ run: install
 	$(BIN)/flask demo seed
 	$(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
 
-# Browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+PG_PORT ?= 54329
+TEST_DEBS := chromium fonts-noto-cjk postgresql
+
+# Browser tests drive Debian's Chromium (Playwright cannot download browsers here); the
+# suite runs a second time on a real PostgreSQL server started on the loopback.
 system-test-deps:
-	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || \
-	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk)
+	@dpkg -s $(TEST_DEBS) >/dev/null 2>&1 || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_DEBS))
 
 test: install system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "== unit and integration tests again, on PostgreSQL =="
+	@dir=$$(mktemp -d /tmp/cart-pg.XXXXXX); chmod 755 $$dir; \
+	  url=$$(scripts/pg-test-server.sh start $$dir $(PG_PORT)) || { cat $$dir/server.log; exit 1; }; \
+	  TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS); \
+	  status=$$?; scripts/pg-test-server.sh stop $$dir; rm -rf $$dir; exit $$status
 
 clean:
 	rm -rf $(VENV) *.egg-info test-artifacts

@@ -54,23 +54,66 @@ def network_guard(monkeypatch):
 
 
 # -- the app ----------------------------------------------------------------------------
+# With TEST_POSTGRES_URL (a server URL) the suite runs on PostgreSQL: one database migrated
+# once as a template, and a fresh copy of it for every test.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+TEMPLATE_DB = "cart_test_template"
+
+
+def _pg_admin():
+    from sqlalchemy import create_engine
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(name: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory):
-    """A database file migrated once from the Alembic revisions; copied for each test."""
+    """A database migrated once from the Alembic revisions; copied for each test."""
     from flask_migrate import upgrade
-    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    if POSTGRES_URL:
+        from sqlalchemy import text
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+        url = _pg_url(TEMPLATE_DB)
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+        url = f"sqlite:///{path}"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return path
+    return url if POSTGRES_URL else path
 
 
 @pytest.fixture
-def app(migrated_db, tmp_path):
-    path = tmp_path / "cart.sqlite3"
-    shutil.copy(migrated_db, path)
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+def database_url(migrated_db, tmp_path):
+    """A fresh copy of the migrated database for one test."""
+    if POSTGRES_URL:
+        import uuid
+
+        from sqlalchemy import text
+        name = f"cart_test_{uuid.uuid4().hex[:12]}"
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+        yield _pg_url(name)
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+    else:
+        path = tmp_path / "cart.sqlite3"
+        shutil.copy(migrated_db, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
 
     @app.teardown_request
     def forget_request_globals(exc):
@@ -81,6 +124,7 @@ def app(migrated_db, tmp_path):
 
     with app.app_context():
         yield app
+        app.extensions["jobs"].wait_idle(30)
         db.session.remove()
         db.engine.dispose()
 

@@ -164,11 +164,12 @@ def test_refresh_button_fetches_what_paygent_holds(client, order, sandbox):
 
 def test_many_threads_capturing_one_order_send_one_341(app, order, sandbox):
     outcomes, refused, crashed = [], [], []
+    shop_id, order_id = order.shop_id, order.id  # the ORM object belongs to this thread
 
     def capture():
         with app.app_context():
             try:
-                outcomes.append(operations.run(order.shop_id, order.id, "capture").kind)
+                outcomes.append(operations.run(shop_id, order_id, "capture").kind)
             except operations.Refused:
                 refused.append(1)
             except Exception as exc:  # noqa: BLE001 - reported by the assertion below
