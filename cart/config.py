@@ -46,6 +46,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     JOB_WORKERS = int(os.environ.get("JOB_WORKERS", "4"))
+    NOTICE_POLL_MINUTES = float(os.environ.get("NOTICE_POLL_MINUTES", "10"))
     BULK_CONCURRENCY = int(os.environ.get("BULK_CONCURRENCY", "8"))  # telegrams in flight
     SETTLE_DELAYS = (2.0, 10.0, 60.0)  # when to ask PAYGENT (094) after an unknown outcome
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads are checked per file, far below this
@@ -66,5 +67,6 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production uses scrypt
     SETTLE_DELAYS = (0.2, 0.5)
+    NOTICE_POLL_MINUTES = 0  # tests call jobs.poll_missed_notices themselves
     SANDBOX_ENABLED = False
     SANDBOX_DB = None

@@ -52,6 +52,35 @@ class Jobs:
 
 def init_app(app: Flask) -> None:
     app.extensions["jobs"] = Jobs(app, app.config.get("JOB_WORKERS", 4))
+    minutes = float(app.config.get("NOTICE_POLL_MINUTES") or 0)
+    if minutes > 0:
+        _start_notice_poller(app, minutes * 60)
+
+
+def _start_notice_poller(app: Flask, seconds: float) -> None:
+    """N2: every few minutes, fetch notices a shop's endpoint may have missed (091)."""
+    def loop():
+        while True:
+            time.sleep(seconds)
+            with app.app_context():
+                try:
+                    poll_missed_notices()
+                except Exception:  # the next round tries again
+                    log.exception("missed-notice poll")
+
+    threading.Thread(target=loop, name="notice-poller", daemon=True).start()
+
+
+def poll_missed_notices() -> dict:
+    """One round over every shop with PAYGENT settings; returns counts per shop code."""
+    from sqlalchemy import select
+
+    from cart.extensions import db
+    from cart.models import PaygentAccount, Shop
+    from cart.notices.services import fetch_missed
+    shops = db.session.scalars(select(Shop).join(PaygentAccount,
+                                                 PaygentAccount.shop_id == Shop.id)).all()
+    return {shop.code: fetch_missed(shop) for shop in shops}
 
 
 def submit(fn, *args, delay: float = 0.0) -> None:

@@ -91,3 +91,14 @@ def test_missed_notices_are_fetched_and_applied_once(app, runner, client, shops)
     second = runner.invoke(args=["notices", "fetch", "--shop", "demo"])
     assert "nothing new" in second.output
     assert len(db.session.scalars(select(PaymentNotice)).all()) == 1
+
+
+def test_the_periodic_poll_catches_up_every_shop(app, client, shops):
+    from cart.jobs import poll_missed_notices
+    add_to_cart(client)
+    fill_zero_step(client)
+    start = paidy_start(client).get_json()
+    authorize_at_paidy(shops, start["payload"])
+    counts = poll_missed_notices()
+    assert counts["demo"] == {"applied": 1} and counts["demo3"] == {}
+    assert orders()[0].status == "new"
