@@ -132,6 +132,7 @@ def _book(attempt_id: int, result) -> Outcome:
     try:
         begin_write()
         attempt = db.session.get(PaymentAttempt, attempt_id)
+        lock_payment(attempt.payment_id)
         db.session.refresh(attempt)
         if attempt.outcome in ("succeeded", "failed"):
             # A notice carrying this operation's outcome got here first and booked it.
@@ -163,6 +164,14 @@ def _book(attempt_id: int, result) -> Outcome:
     elif outcome.code in ("24003", "24006"):
         jobs.submit(refresh_job, order.shop_id, order.id)  # mirror what PAYGENT now holds
     return outcome
+
+
+def lock_payment(payment_pk: int) -> Payment:
+    """Take the payment's row lock (PostgreSQL) before booking anything about it, so a reply
+    and a notice about the same operation book it one after the other, never both at once.
+    SQLite has already serialised writers (begin_write)."""
+    return db.session.scalar(select(Payment).where(Payment.id == payment_pk)
+                             .with_for_update().execution_options(populate_existing=True))
 
 
 def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
@@ -251,6 +260,8 @@ def settle(attempt_id: int) -> str:
     try:
         begin_write()
         attempt = db.session.get(PaymentAttempt, attempt_id)
+        lock_payment(attempt.payment_id)
+        db.session.refresh(attempt)
         if attempt.outcome != "unknown":
             return attempt.outcome
         payment = db.session.get(Payment, attempt.payment_id)

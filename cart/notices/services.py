@@ -91,6 +91,7 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         return _authorized(order, notice)
     if payment is None:
         return "unmatched"
+    payment = operations.lock_payment(payment.id)  # one booking at a time per payment
     if notice.payment_id and not payment.paygent_payment_id:
         payment.paygent_payment_id = notice.payment_id
     if payment.in_flight_attempt_id:
@@ -111,6 +112,7 @@ def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
     """A notice about a payment whose operation is in flight: it may be that operation's
     outcome (capture, cancel, full refund), which books it exactly once."""
     attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id)
+    db.session.refresh(attempt)
     partial = attempt.action == rules.REFUND and attempt.amount is not None
     if attempt.outcome not in ("claimed", "unknown"):
         return "ignored"
@@ -124,6 +126,7 @@ def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
 def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) -> str:
     """A notice for a PAYGENT payment of this order other than the one it uses: the rest of a
     partial refund (adopted), or a payment a partial refund replaced (nothing to do)."""
+    payment = operations.lock_payment(payment.id)
     replaced = db.session.scalar(select(PaymentAttempt).where(
         PaymentAttempt.payment_id == payment.id, PaymentAttempt.outcome == "succeeded",
         PaymentAttempt.paygent_payment_id == notice.payment_id))

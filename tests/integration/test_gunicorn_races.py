@@ -1,0 +1,108 @@
+"""Through gunicorn (several processes), concurrent requests and notices capture once."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from cart.extensions import db
+from cart.models import Payment
+
+from .checkout_helpers import setup_shops
+from .order_helpers import paid_order
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(app, database_url, sandbox):
+    """The app under gunicorn: 3 worker processes × 4 threads, on the test's database."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=app.config["SECRET_KEY"],
+               SANDBOX_ENABLED="0", SANDBOX_URL=sandbox.url,
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", NOTICE_POLL_MINUTES="0",
+               LOG_LEVEL="WARNING", GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="3")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
+         "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/admin/login", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+    yield url
+    process.terminate()
+    process.wait(timeout=15)
+
+
+def _signed_in(url: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(url + "/admin/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    session.post(url + "/admin/login", data={"csrf_token": token, "email": "staff@example.com",
+                                             "password": "demo1234"})
+    return session
+
+
+def test_twenty_concurrent_captures_and_a_notice_send_one_341(app, sandbox, gunicorn):
+    setup_shops(app, sandbox)
+    order = paid_order(app, sandbox)
+    order_id, payment_id = order.id, order.payment.paygent_payment_id
+    # PAYGENT's notices go to gunicorn too, and will race the captures.
+    sandbox.store.upsert_merchant("900000001", "demo_connect", "demo-connect-pass",
+                                  "demo-hash-key-0001", f"{gunicorn}/notices/paygent/demo",
+                                  "pk_test_demo_shop_0001")
+    sandbox.store.set_setting("notice_retry_seconds", 0.2)
+    sandbox.server.app.extensions["sandbox"].dispatcher.start()
+    sandbox.control("settings", latency_ms=150)
+    db.session.commit()
+    sessions = [_signed_in(gunicorn) for _ in range(20)]
+    pages = [s.get(f"{gunicorn}/admin/orders/{order_id}").text for s in sessions]
+    forms = [{"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                                      p).group(1),
+              "state": re.search(r'name="state" value="([^"]*)"', p).group(1)} for p in pages]
+    start, statuses = threading.Barrier(20), []
+
+    def click(session, form):
+        start.wait()
+        response = session.post(f"{gunicorn}/admin/orders/{order_id}/capture", data=form,
+                                allow_redirects=False, timeout=60)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=click, args=pair) for pair in zip(sessions, forms)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sandbox.control("settings", latency_ms=0)
+    assert len(statuses) == 20 and set(statuses) <= {302, 409}
+    assert statuses.count(302) >= 1
+    assert [t["request"]["payment_id"] for t in sandbox.telegrams("341")] == [payment_id]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the capture's notice reaches gunicorn and is ignored
+        delivered = [n for n in sandbox.control("notices", method="get") if n["acknowledged"]]
+        if len(delivered) >= 2:
+            break
+        time.sleep(0.2)
+    db.session.expire_all()
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
+    assert payment.status == "40" and payment.in_flight_attempt_id is None
