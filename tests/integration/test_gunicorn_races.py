@@ -39,13 +39,13 @@ def gunicorn(app, database_url, sandbox):
          "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # workers boot and import the app; CI machines are busy
     while time.monotonic() < deadline:
         try:
-            if requests.get(url + "/admin/login", timeout=2).status_code == 200:
+            if requests.get(url + "/admin/login", timeout=10).status_code == 200:
                 break
-        except requests.ConnectionError:
-            time.sleep(0.2)
+        except requests.RequestException:
+            time.sleep(0.3)
     else:
         process.kill()
         pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
