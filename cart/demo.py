@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from cart.cli import add_staff, create_shop
 from cart.extensions import db
-from cart.gateway import notice_url
+from cart.gateway import account_for, notice_url
 from cart.models import (DeliveryMethod, PaygentAccount, PaymentMethod, Product, Shop,
                          ShopSettings)
 
@@ -72,7 +72,7 @@ def _seed_payments(shop: Shop, spec: dict) -> PaygentAccount:
     settings = db.session.scalar(select(ShopSettings).where(ShopSettings.shop_id == shop.id))
     if settings.order_seq == 0:  # not yet used: safe to set the demo's cart type
         settings.cart_type = spec["cart_type"]
-    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
+    account = account_for(shop.id)
     if account is None:
         account = PaygentAccount(shop_id=shop.id, environment="sandbox", **spec["paygent"])
         db.session.add(account)
@@ -149,7 +149,7 @@ def make_paid_orders(shop_code: str, count: int) -> list[str]:
     shop = db.session.scalar(select(Shop).where(Shop.code == shop_code))
     if shop is None:
         raise ValueError(f"no shop {shop_code!r}")
-    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
+    account = account_for(shop.id)
     paidy = db.session.scalar(select(PaymentMethod).where(
         PaymentMethod.shop_id == shop.id, PaymentMethod.kind == "paidy"))
     delivery = next((d for d in deliveries(shop.id) if not d.fee_undetermined

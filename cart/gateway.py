@@ -3,7 +3,7 @@ import json
 import logging
 
 from flask import current_app
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from cart.config import sandbox_url
 from cart.extensions import db
@@ -12,6 +12,11 @@ from payments.paygent import Credentials, Endpoint, PaygentClient
 from payments.paygent.client import HOSTS
 
 log = logging.getLogger("cart.gateway")
+
+
+def account_for(shop_id: int) -> PaygentAccount | None:
+    """The shop's PAYGENT settings, or None before they are configured."""
+    return db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
 
 
 def endpoint_for(account: PaygentAccount) -> Endpoint:

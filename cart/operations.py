@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 
 from cart import history, jobs
 from cart.extensions import begin_write, db
-from cart.gateway import client_for
-from cart.models import Order, PaygentAccount, Payment, PaymentAttempt
+from cart.gateway import account_for, client_for
+from cart.models import Order, Payment, PaymentAttempt
 from cart.models.base import utcnow
 from payments import rules
 from payments import status as st
@@ -75,7 +75,7 @@ def run(shop_id: int, order_id: int, action: str, amount: int | None = None, sta
         source: str = "order", expected: str | None = None) -> Outcome:
     attempt_id = _claim(shop_id, order_id, action, amount, staff, source, expected)
     attempt = db.session.get(PaymentAttempt, attempt_id)
-    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
+    account = account_for(shop_id)
     client = client_for(account, order_id)
     payment_id, refund_amount = attempt.paygent_payment_id, attempt.amount
     db.session.commit()  # nothing stays open while PAYGENT answers
@@ -249,8 +249,7 @@ def settle(attempt_id: int) -> str:
     attempt = db.session.get(PaymentAttempt, attempt_id)
     if attempt is None or attempt.outcome != "unknown":
         return attempt.outcome if attempt else "missing"
-    account = db.session.scalar(select(PaygentAccount).where(
-        PaygentAccount.shop_id == attempt.shop_id))
+    account = account_for(attempt.shop_id)
     payment_id, action, partial = attempt.paygent_payment_id, attempt.action, attempt.amount
     db.session.commit()
     result = client_for(account, attempt.order_id).inquire(payment_id)
@@ -299,7 +298,7 @@ def refresh(shop_id: int, order_id: int, staff=None) -> str:
         settle(payment.in_flight_attempt_id)
         db.session.expire_all()
         payment = db.session.get(Payment, payment.id)
-    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
+    account = account_for(shop_id)
     key = {"payment_id": payment.paygent_payment_id} if payment.paygent_payment_id else {
         "trading_id": payment.order.number}
     payment_pk = payment.id

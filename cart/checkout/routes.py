@@ -9,10 +9,8 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from cart.checkout import basket, bp, draft
 from cart.checkout.forms import BUYER_FIELDS, BuyerForm, ChoiceForm, ZeroStepForm
 from cart.checkout.services import (CheckoutError, Draft, check_choice, deliveries,
-                                    finish_paidy, offered_methods, paygent_account,
-                                    place_order, settings_for, start_paidy)
-from cart.extensions import db
-from cart.gateway import paidy_script_url
+                                    finish_paidy, offered_methods, place_order, settings_for, start_paidy)
+from cart.gateway import account_for, paidy_script_url
 from cart.models import Product
 from cart.pricing import totals
 from cart.tenancy import get_or_404
@@ -131,7 +129,7 @@ def confirm():
         return _completed(order.number)
     context = {}
     if current.method.kind == "paidy":
-        account = paygent_account(g.shop.id)
+        account = account_for(g.shop.id)
         context = {"paidy_script": paidy_script_url(account),
                    "paidy_key": account.paidy_public_key,
                    "paidy_logo": _logo_url(account)}
@@ -252,7 +250,6 @@ def _choices(lines):
 
 def _form_data(saved: dict) -> dict:
     data = dict(saved.get("buyer") or {})
-    data["zip_code"] = data.get("zip_code", "")
     data["delivery_method"] = saved.get("delivery")
     data["payment_method"] = saved.get("payment")
     return data

@@ -11,9 +11,8 @@ from sqlalchemy import select, update
 
 from cart import history, mail
 from cart.extensions import begin_write, db
-from cart.gateway import client_for
-from cart.models import (DeliveryMethod, Order, OrderItem, Payment, PaygentAccount,
-                         PaymentMethod, Product, Shop, ShopSettings)
+from cart.gateway import account_for, client_for
+from cart.models import (DeliveryMethod, Order, OrderItem, Payment, PaymentMethod, Product, Shop, ShopSettings)
 from cart.models.base import utcnow
 from cart.pricing import Line, totals
 from payments.paidy import PaidyItem, PaidyOrder, build_payload
@@ -49,10 +48,6 @@ def settings_for(shop_id: int) -> ShopSettings:
                                     mobile_required=False)
 
 
-def paygent_account(shop_id: int) -> PaygentAccount | None:
-    return db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
-
-
 def deliveries(shop_id: int) -> list[DeliveryMethod]:
     return db.session.scalars(select(DeliveryMethod).where(
         DeliveryMethod.shop_id == shop_id, DeliveryMethod.active.is_(True)
@@ -71,7 +66,7 @@ def offered_methods(shop_id: int, items_total: int) -> list[PaymentMethod]:
         if not method.applies_to(items_total):
             continue
         if method.kind == "paidy":
-            account = account or paygent_account(shop_id)
+            account = account or account_for(shop_id)
             if account is None or not account.paidy_public_key:
                 continue
         offered.append(method)
@@ -154,7 +149,7 @@ def _write_order(shop: Shop, draft: Draft, pending_id) -> Order:
         raise CheckoutError("カゴに商品が入っていません。")
     shipping = 0 if draft.delivery.fee_undetermined else draft.delivery.fee
     money = totals(draft.lines, shipping)
-    account = paygent_account(shop.id)
+    account = account_for(shop.id)
     order = _reusable_pending(shop.id, pending_id)
     if order is None:
         order = Order(shop_id=shop.id, number=_next_number(shop.id), status="pending_payment")
@@ -261,7 +256,7 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
     if used is not None and used.order_id != order.id:
         _flag(order, f"他の注文で使用済みのペイディ決済ID（{paidy_payment_id}）で確定しようとしたため拒否しました。")
         return PaidyOutcome("refused", order, UNVERIFIED_MESSAGE)
-    account = paygent_account(shop.id)
+    account = account_for(shop.id)
     order_id = order.id
     db.session.commit()  # no transaction stays open while PAYGENT answers
     result = client_for(account).verify_paidy(paidy_payment_id)

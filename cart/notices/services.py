@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from cart import history, mail, operations
 from cart.checkout.services import accept_authorization
 from cart.extensions import db
-from cart.models import Order, PaygentAccount, Payment, PaymentAttempt, PaymentNotice
+from cart.gateway import account_for
+from cart.models import Order, Payment, PaymentAttempt, PaymentNotice
 from cart.models.base import utcnow
 from payments import rules
 from payments import status as st
@@ -32,7 +33,7 @@ AUTHORIZED_ONWARDS = {st.AUTHORIZED, st.CAPTURE_REQUESTED, st.CANCEL_REQUESTED, 
 def receive(shop, fields: dict) -> str:
     """Verify, record and apply one pushed notice. Returns forged, duplicate, unmatched,
     mismatch, applied or ignored (an older state than the one already known)."""
-    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
+    account = account_for(shop.id)
     if account is None or not verify_notice(fields, account.notice_hash_key):
         return "forged"
     return record_and_apply(shop, fields)
@@ -167,7 +168,7 @@ def fetch_missed(shop, limit: int = 1000) -> dict:
     """N2: fetch notices with 091 until PAYGENT has none left (success_code=1), applying each
     through the same path as pushed ones, so nothing is applied twice."""
     from cart.gateway import client_for
-    account = db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop.id))
+    account = account_for(shop.id)
     counts: dict[str, int] = {}
     if account is None:
         return counts

@@ -12,8 +12,8 @@ from cart.models import Order, PaygentAccount, PaymentMethod
 
 from ..conftest import csrf_token
 from .certs import CertificateAuthority
-from .checkout_helpers import (add_to_cart, delivery, fill_zero_step, method, paidy_start,
-                               setup_shops, shop, token)
+from .checkout_helpers import (add_to_cart, fill_zero_step, method, paidy_start,
+                               setup_shops, shop)
 
 GOOD = {"public_key": "pk_test_newshop123", "capture_mode": "auth", "environment": "sandbox",
         "merchant_id": "900000777", "connect_id": "new_connect",

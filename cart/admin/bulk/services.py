@@ -8,7 +8,6 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update

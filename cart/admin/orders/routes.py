@@ -11,6 +11,7 @@ from cart.admin.orders.forms import (AdjustForm, OrderMoveForm, PaymentActionFor
                                      RefundForm)
 from cart.admin.orders.search import PAGE_SIZE, TABS, OrderSearchForm, search
 from cart.extensions import db
+from cart.maintenance import rollback_stale_orders
 from cart.models import Order, PaymentLog
 from cart.tenancy import get_or_404, owner_required
 from payments import rules
@@ -39,10 +40,7 @@ def index():
 @owner_required
 def rollback():
     """決済処理中の注文の取消 (R1): stale pending orders are cancelled, stock given back."""
-    from flask_wtf import FlaskForm
-
-    from cart.maintenance import rollback_stale_orders
-    if not FlaskForm().validate_on_submit():
+    if not OrderMoveForm().validate_on_submit():
         abort(400)
     numbers = rollback_stale_orders(current_user.shop, current_user)
     flash(f"決済処理中のまま期間を過ぎた注文を{len(numbers)}件取り消しました。"

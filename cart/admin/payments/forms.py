@@ -1,6 +1,4 @@
 """支払方法設定 forms: Paidy via PAYGENT (①–⑪ plus environment and certificates), basic methods."""
-import re
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, HiddenField, PasswordField, RadioField, SelectField,
@@ -77,10 +75,3 @@ class BasicMethodForm(ConditionsMixin, FlaskForm):
     instructions = TextAreaField("サンクスメールに記載するご案内（振込先など）", validators=[
         Length(max=2000, message="2000文字以内で入力してください。")])
 
-
-def secret_missing(value: str | None, stored: str | None) -> bool:
-    return not (value or stored)
-
-
-def strip_spaces(value: str) -> str:
-    return re.sub(r"\s+", "", value or "")

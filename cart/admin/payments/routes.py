@@ -10,7 +10,8 @@ from cart.admin.payments.uploads import (LOGO_MAX_BYTES, PEM_MAX_BYTES, UploadEr
                                          ca_bundle, client_certificate, read_upload,
                                          square_logo)
 from cart.checkout.services import deliveries
-from cart.gateway import notice_url
+from cart.extensions import db
+from cart.gateway import account_for, notice_url
 from cart.models import PaymentMethod
 from cart.models.payment_method import KINDS
 from cart.tenancy import get_or_404
@@ -65,7 +66,7 @@ def move(method_id):
 def paidy():
     """The settings form; 「確認画面へ」 keeps the input server-side and shows it back."""
     shop = current_user.shop
-    account = services.account_of(shop.id)
+    account = account_for(shop.id)
     method = _paidy_method()
     form = PaidySettingsForm(obj=account, data=None if account else {})
     if request.method == "GET":
@@ -106,7 +107,7 @@ def paidy_confirm():
                       "warning")
             return redirect(url_for("payment_settings.index"))
     return render_template("admin/payments/paidy_confirm.html", p=payload, token=token,
-                           failure=failure, account=services.account_of(shop.id),
+                           failure=failure, account=account_for(shop.id),
                            notice_url=notice_url(shop))
 
 
@@ -124,7 +125,6 @@ def basic(method_id):
         services.apply_conditions(method, form.data)
         method.instructions = form.instructions.data or ""
         method.configured = True
-        from cart.extensions import db
         db.session.commit()
         flash(f"「{method.system_name}」を設定しました。", "success")
         return redirect(url_for("payment_settings.index"))

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from cart.extensions import db
-from cart.gateway import client_for
+from cart.gateway import account_for, client_for
 from cart.models import PaygentAccount, PaymentMethod, SettingsDraft
 from cart.models.base import utcnow
 from payments.paygent import codes
@@ -103,13 +103,9 @@ def drop_draft(shop_id: int, token: str) -> None:
 
 
 # -- Paidy via PAYGENT ------------------------------------------------------------------
-def account_of(shop_id: int) -> PaygentAccount | None:
-    return db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
-
-
 def candidate(shop_id: int, payload: dict) -> PaygentAccount:
     """The account these settings would make (not saved): blank secrets keep the stored ones."""
-    stored = account_of(shop_id)
+    stored = account_for(shop_id)
     keep = (lambda name: getattr(stored, name) if stored else None)
     with db.session.no_autoflush:
         account = PaygentAccount(
@@ -153,7 +149,7 @@ def connection_test(shop, account: PaygentAccount) -> tuple[bool, str]:
 def apply_paidy(shop, payload: dict) -> PaygentAccount:
     """Save the settings: account, Paidy method (設定済み) and its conditions; one transaction."""
     fresh = candidate(shop.id, payload)
-    account = account_of(shop.id) or PaygentAccount(shop_id=shop.id)
+    account = account_for(shop.id) or PaygentAccount(shop_id=shop.id)
     for name in ("environment", "merchant_id", "connect_id", "connect_password",
                  "notice_hash_key", "paidy_public_key", "capture_mode", "client_cert_pem",
                  "ca_pem", "logo_png"):

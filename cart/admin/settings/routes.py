@@ -1,6 +1,5 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from cart.admin.settings import bp
 from cart.admin.settings.forms import DeliveryForm, ShopSettingsForm
