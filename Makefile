@@ -27,21 +27,27 @@ run: install
 	$(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
 
 PG_PORT ?= 54329
-TEST_DEBS := chromium fonts-noto-cjk postgresql
+REDIS_PORT ?= 63799
+TEST_DEBS := chromium fonts-noto-cjk postgresql redis-server
 
 # Browser tests drive Debian's Chromium (Playwright cannot download browsers here); the
-# suite runs a second time on a real PostgreSQL server started on the loopback.
+# suite runs a second time on real PostgreSQL and Redis servers started on the loopback
+# (background work then goes through RQ).
 system-test-deps:
 	@dpkg -s $(TEST_DEBS) >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_DEBS))
 
 test: install system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	@echo "== unit and integration tests again, on PostgreSQL =="
+	@echo "== unit and integration tests again, on PostgreSQL + Redis =="
 	@dir=$$(mktemp -d /tmp/cart-pg.XXXXXX); chmod 755 $$dir; \
 	  url=$$(scripts/pg-test-server.sh start $$dir $(PG_PORT)) || { cat $$dir/server.log; exit 1; }; \
-	  TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS); \
-	  status=$$?; scripts/pg-test-server.sh stop $$dir; rm -rf $$dir; exit $$status
+	  redis=$$(scripts/redis-test-server.sh start $$dir/redis $(REDIS_PORT)) || \
+	    { scripts/pg-test-server.sh stop $$dir; exit 1; }; \
+	  TEST_POSTGRES_URL=$$url TEST_REDIS_URL=$$redis \
+	    $(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS); \
+	  status=$$?; scripts/redis-test-server.sh stop $$dir/redis; \
+	  scripts/pg-test-server.sh stop $$dir; rm -rf $$dir; exit $$status
 
 clean:
 	rm -rf $(VENV) *.egg-info test-artifacts

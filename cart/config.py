@@ -45,7 +45,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-    JOB_WORKERS = int(os.environ.get("JOB_WORKERS", "4"))
+    JOB_WORKERS = int(os.environ.get("JOB_WORKERS", "4"))  # embedded thread pool only
+    REDIS_URL = os.environ.get("REDIS_URL", "")  # set: background work goes to RQ workers
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "cart")
+    JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "900"))  # seconds; a bulk run of 50 fits
     NOTICE_POLL_MINUTES = float(os.environ.get("NOTICE_POLL_MINUTES", "10"))
     BULK_CONCURRENCY = int(os.environ.get("BULK_CONCURRENCY", "8"))  # telegrams in flight
     SETTLE_DELAYS = (2.0, 10.0, 60.0)  # when to ask PAYGENT (094) after an unknown outcome

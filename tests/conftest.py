@@ -111,9 +111,22 @@ def database_url(migrated_db, tmp_path):
         yield f"sqlite:///{path}"
 
 
+# With TEST_REDIS_URL background work goes through RQ on that Redis server, one queue per
+# test, run by a worker thread (tests/rq_worker.py).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+
 @pytest.fixture
 def app(database_url):
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    extra = {}
+    if REDIS_URL:
+        import uuid
+        extra = dict(REDIS_URL=REDIS_URL, RQ_QUEUE=f"cart-test-{uuid.uuid4().hex[:12]}")
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, **extra)
+    worker = None
+    if REDIS_URL:
+        from tests.rq_worker import WorkerThread
+        worker = WorkerThread(app).start()
 
     @app.teardown_request
     def forget_request_globals(exc):
@@ -125,6 +138,8 @@ def app(database_url):
     with app.app_context():
         yield app
         app.extensions["jobs"].wait_idle(30)
+        if worker is not None:
+            worker.stop()
         db.session.remove()
         db.engine.dispose()
 

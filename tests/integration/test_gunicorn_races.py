@@ -33,7 +33,8 @@ def gunicorn(app, database_url, sandbox):
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=app.config["SECRET_KEY"],
                SANDBOX_ENABLED="0", SANDBOX_URL=sandbox.url,
                PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", NOTICE_POLL_MINUTES="0",
-               LOG_LEVEL="WARNING", GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="3")
+               LOG_LEVEL="WARNING", GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="3",
+               REDIS_URL=app.config.get("REDIS_URL", ""), RQ_QUEUE=app.config["RQ_QUEUE"])
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
          "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
