@@ -11,8 +11,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from cart import operations
 from cart.extensions import db
-from cart.models import Payment
+from cart.models import Order, OrderHistory, Payment
+from payments import rules
 
 from .checkout_helpers import setup_shops
 from .order_helpers import paid_order
@@ -68,12 +70,7 @@ def test_twenty_concurrent_captures_and_a_notice_send_one_341(app, sandbox, guni
     setup_shops(app, sandbox)
     order = paid_order(app, sandbox)
     order_id, payment_id = order.id, order.payment.paygent_payment_id
-    # PAYGENT's notices go to gunicorn too, and will race the captures.
-    sandbox.store.upsert_merchant("900000001", "demo_connect", "demo-connect-pass",
-                                  "demo-hash-key-0001", f"{gunicorn}/notices/paygent/demo",
-                                  "pk_test_demo_shop_0001")
-    sandbox.store.set_setting("notice_retry_seconds", 0.2)
-    sandbox.server.app.extensions["sandbox"].dispatcher.start()
+    _notices_to(gunicorn, sandbox)
     sandbox.control("settings", latency_ms=150)
     db.session.commit()
     sessions = [_signed_in(gunicorn) for _ in range(20)]
@@ -107,3 +104,92 @@ def test_twenty_concurrent_captures_and_a_notice_send_one_341(app, sandbox, guni
     db.session.expire_all()
     payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
     assert payment.status == "40" and payment.in_flight_attempt_id is None
+
+
+def _notices_to(gunicorn, sandbox) -> None:
+    """PAYGENT's notices go to gunicorn too, so they race the staff's requests."""
+    sandbox.store.upsert_merchant("900000001", "demo_connect", "demo-connect-pass",
+                                  "demo-hash-key-0001", f"{gunicorn}/notices/paygent/demo",
+                                  "pk_test_demo_shop_0001")
+    sandbox.store.set_setting("notice_retry_seconds", 0.2)
+    sandbox.server.app.extensions["sandbox"].dispatcher.start()
+
+
+def _form(session, url, order_id, **extra) -> dict:
+    page = session.get(f"{url}/admin/orders/{order_id}").text
+    return {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                                    page).group(1),
+            "state": re.search(r'name="state" value="([^"]*)"', page).group(1), **extra}
+
+
+def test_captures_cancels_and_refunds_racing_send_one_telegram_per_operation(
+        app, sandbox, gunicorn):
+    """20 staff at once on four orders (capture against cancel, cancels, full refunds,
+    partial refunds), while PAYGENT's notices arrive: one telegram per logical operation."""
+    setup_shops(app, sandbox)
+    contested, cancelled, refunded, partly = (paid_order(app, sandbox) for _ in range(4))
+    for order in (refunded, partly):
+        assert operations.run(order.shop_id, order.id, rules.CAPTURE).kind == "done"
+    ids = {o.id: o.payment.paygent_payment_id for o in (contested, cancelled, refunded, partly)}
+    partly_amount = partly.payment.amount
+    db.session.commit()
+    _notices_to(gunicorn, sandbox)
+    sandbox.control("settings", latency_ms=150)
+    plan = ([(contested.id, "capture", {})] * 3 + [(contested.id, "cancel-payment", {})] * 3
+            + [(cancelled.id, "cancel-payment", {})] * 4
+            + [(refunded.id, "refund", {"mode": "full"})] * 5
+            + [(partly.id, "refund", {"mode": "partial", "amount": "1000"})] * 5)
+    sessions = [_signed_in(gunicorn) for _ in plan]
+    forms = [_form(s, gunicorn, order_id, **extra)
+             for s, (order_id, _, extra) in zip(sessions, plan)]
+    sent_before = {k: len(sandbox.telegrams(k)) for k in ("340", "341", "342")}
+    start, statuses = threading.Barrier(len(plan)), []
+
+    def click(session, step, form):
+        order_id, action, _ = step
+        start.wait()
+        response = session.post(f"{gunicorn}/admin/orders/{order_id}/{action}", data=form,
+                                allow_redirects=False, timeout=60)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=click, args=triple)
+               for triple in zip(sessions, plan, forms)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sandbox.control("settings", latency_ms=0)
+    assert len(statuses) == 20 and set(statuses) <= {302, 409}, statuses
+
+    def sent(kind):
+        return [t["request"]["payment_id"] for t in sandbox.telegrams(kind)[sent_before[kind]:]]
+    # the contested order: either the capture or the cancel went out, never both, never twice
+    contested_ops = sent("341").count(ids[contested.id]) + sent("340").count(ids[contested.id])
+    assert contested_ops == 1
+    assert sent("340").count(ids[cancelled.id]) == 1
+    assert sent("342").count(ids[refunded.id]) == 1
+    assert sent("342").count(ids[partly.id]) == 1  # the others drew the page before it changed
+    assert len(sent("341")) + len(sent("340")) + len(sent("342")) == 4
+
+    deadline = time.monotonic() + 15  # let every notice reach gunicorn and be booked (or not)
+    while time.monotonic() < deadline:
+        if all(n["acknowledged"] for n in sandbox.control("notices", method="get")):
+            break
+        time.sleep(0.2)
+    db.session.expire_all()
+    for order_id in ids:
+        order = db.session.get(Order, order_id)
+        held = sandbox.store.db.execute(
+            "SELECT status, amount FROM payments WHERE payment_id = ?",
+            (int(order.payment.paygent_payment_id),)).fetchone()
+        assert (order.payment.status, order.payment.amount) == (held[0], held[1])
+        assert order.payment.in_flight_attempt_id is None
+
+    def lines(order, words):
+        return sum(words in h.text for h in db.session.scalars(
+            select(OrderHistory).where(OrderHistory.order_id == order.id)))
+    assert lines(contested, "売上処理を実行") + lines(contested, "キャンセルを実行") == 1
+    assert lines(cancelled, "キャンセルを実行") == 1
+    assert lines(refunded, "返金を実行") == 1 and lines(partly, "返金を実行") == 1
+    partly_now = db.session.get(Order, partly.id)
+    assert partly_now.payment.amount == partly_amount - 1000
