@@ -92,13 +92,14 @@ class Dispatcher:
     def _claim(self):
         now = time.time()
         with self.store.write() as db:
+            # the oldest open notice of each merchant with a URL (one index seek per
+            # merchant), so the write lock is held for microseconds however many wait
             row = db.execute(
-                "SELECT n.*, m.notice_url FROM notices n JOIN merchants m USING (merchant_id) "
-                "WHERE n.acknowledged = 0 AND m.notice_url != '' AND n.claimed_until < ? "
-                "AND n.payment_notice_id = (SELECT MIN(payment_notice_id) FROM notices o "
-                "  WHERE o.merchant_id = n.merchant_id AND o.acknowledged = 0) "
-                "AND n.next_attempt_at <= ? ORDER BY n.payment_notice_id LIMIT 1",
-                (now, now)).fetchone()
+                "SELECT n.*, m.notice_url FROM merchants m JOIN notices n ON "
+                "n.payment_notice_id = (SELECT MIN(o.payment_notice_id) FROM notices o "
+                "  WHERE o.merchant_id = m.merchant_id AND o.acknowledged = 0) "
+                "WHERE m.notice_url != '' AND n.claimed_until < ? AND n.next_attempt_at <= ? "
+                "ORDER BY n.payment_notice_id LIMIT 1", (now, now)).fetchone()
             if row is None:
                 return None
             db.execute("UPDATE notices SET claimed_until=? WHERE payment_notice_id=?",

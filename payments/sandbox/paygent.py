@@ -122,8 +122,14 @@ def settle(store, db, payment, now):
     authorisation or a capture runs out of its 90-day window."""
     if payment["pending_target"] and now >= (payment["pending_until"] or 0):
         event = payment["pending_event"]
+        partial = payment["pending_amount"]
+        if event == "refund" and partial is not None and partial < payment["amount"]:
+            payment = _update(db, payment, now, status=st.CAPTURED, pending_target="",
+                              pending_event="", pending_until=None, pending_amount=None)
+            _apply_refund(store, db, payment, partial, now)
+            return _get(db, payment["payment_id"])
         changes = {"status": payment["pending_target"], "pending_target": "",
-                   "pending_event": "", "pending_until": None}
+                   "pending_event": "", "pending_until": None, "pending_amount": None}
         if payment["pending_target"] == st.CAPTURED:
             changes["captured_at"] = now
         if payment["pending_target"] in st.FINAL:
@@ -148,7 +154,7 @@ def operate(store, merchant_id: str, kind: str, fields: dict, timeout_fault: boo
         if kind == "094":
             return {"result": "0", **payment_fields(payment)}
         if timeout_fault:
-            return _time_out(store, db, payment, kind, now)
+            return _time_out(store, db, payment, kind, fields, now)
         if kind == "341":
             return _capture(store, db, payment, now)
         if kind == "340":
@@ -158,13 +164,15 @@ def operate(store, merchant_id: str, kind: str, fields: dict, timeout_fault: boo
     raise Refusal("P009")
 
 
-def _time_out(store, db, payment, kind, now):
+def _time_out(store, db, payment, kind, fields, now):
     """Paidy did not answer in time: PAYGENT parks the payment and settles it later."""
     allowed = {"341": (st.AUTHORIZED,), "340": (st.AUTHORIZED,), "342": (st.CAPTURED,)}
     if kind in TIMEOUT_STEPS and payment["status"] in allowed[kind]:
         parked, target, event = TIMEOUT_STEPS[kind]
+        amount = _refund_amount(payment, fields.get("amount")) if kind == "342" else None
         _update(db, payment, now, status=parked, pending_target=target, pending_event=event,
-                pending_until=now + float(store.setting("settle_seconds")))
+                pending_until=now + float(store.setting("settle_seconds")),
+                pending_amount=amount)
     return error_reply("24005")  # returned, not raised: the parked state must be committed
 
 
@@ -193,22 +201,33 @@ def _refund(store, db, payment, raw_amount, now):
         raise Refusal("24006")
     if payment["status"] != st.CAPTURED:
         raise Refusal("24003")
-    amount = payment["amount"]
-    if raw_amount not in (None, ""):
-        text = str(raw_amount).strip()
-        if text.startswith("-") and text[1:].isdigit() or text == "0":
-            raise Refusal("P014")
-        if not text.isdigit():
-            raise Refusal("P009")
-        amount = int(text)
-        if amount <= 0:
-            raise Refusal("P014")
-        if amount > payment["amount"]:
-            raise Refusal("24007")
+    new = _apply_refund(store, db, payment, _refund_amount(payment, raw_amount), now)
+    return {"result": "0", "payment_id": str(new["payment_id"])}
+
+
+def _refund_amount(payment, raw_amount) -> int | None:
+    """The amount of a partial refund, checked as PAYGENT does; None for a full one."""
+    if raw_amount in (None, ""):
+        return None
+    text = str(raw_amount).strip()
+    if text.startswith("-") and text[1:].isdigit() or text == "0":
+        raise Refusal("P014")
+    if not text.isdigit():
+        raise Refusal("P009")
+    amount = int(text)
+    if amount <= 0:
+        raise Refusal("P014")
+    if amount > payment["amount"]:
+        raise Refusal("24007")
+    return amount
+
+
+def _apply_refund(store, db, payment, amount, now):
+    """Refund ``amount`` (None: all). Returns the payment the shop must use from now on."""
     old = _update(db, payment, now, status=st.REFUNDED, closed_at=now)
     _notice(store, db, old, "refund")
-    if amount == payment["amount"]:
-        return {"result": "0", "payment_id": str(old["payment_id"])}
+    if amount is None or amount == payment["amount"]:
+        return old
     # Partial refund: the rest lives on as a new payment that the shop must use from now on.
     new_id = db.execute("SELECT MAX(payment_id) FROM payments").fetchone()[0] + 1
     db.execute(
@@ -220,7 +239,7 @@ def _refund(store, db, payment, raw_amount, now):
          payment["captured_at"], payment["payment_id"], payment["details"], now, now))
     new = _get(db, new_id)
     _notice(store, db, new, "refund")
-    return {"result": "0", "payment_id": str(new_id)}
+    return new
 
 
 def _verify(db, merchant_id, fields):

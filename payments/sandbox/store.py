@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS payments (
     pending_target TEXT NOT NULL DEFAULT '',
     pending_event TEXT NOT NULL DEFAULT '',
     pending_until REAL,
+    pending_amount INTEGER,
     parent_payment_id INTEGER,
     details TEXT NOT NULL DEFAULT '{}',
     created_at REAL NOT NULL,
@@ -58,6 +59,8 @@ CREATE TABLE IF NOT EXISTS notices (
     last_reply TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS notices_pending ON notices(acknowledged, next_attempt_at);
+CREATE INDEX IF NOT EXISTS notices_merchant_open
+    ON notices(merchant_id, acknowledged, payment_notice_id);
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     mode TEXT NOT NULL,
@@ -109,6 +112,9 @@ class Store:
         self._local = threading.local()
         self.on_notice = None  # called (inside the transaction) when a notice is queued
         self.db.executescript(SCHEMA)
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(payments)")}
+        if "pending_amount" not in columns:  # a store file from before parked partial refunds
+            self.db.execute("ALTER TABLE payments ADD COLUMN pending_amount INTEGER")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None,

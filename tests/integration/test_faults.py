@@ -1,4 +1,5 @@
 """Each injected fault yields the right result kind, and what happened can be asked (094)."""
+import json
 import socket
 import time
 
@@ -31,6 +32,23 @@ def test_paidy_timeout_parks_the_payment_until_it_settles(sandbox, paygent):
     sandbox.control("faults", mode="timeout", telegram_kind="340")
     assert paygent.cancel_authorization(paid["payment_id"]).code == "24005"
     assert paygent.inquire(paid["payment_id"]).get("payment_status") == "31"
+
+
+def test_a_timed_out_partial_refund_settles_as_a_partial_refund(sandbox, paygent):
+    """PAYGENT keeps the amount of a parked 342: the rest lives on under a new 取引ID."""
+    paid = authorize(sandbox, amount=5000)
+    assert paygent.capture(paid["payment_id"]).ok
+    sandbox.control("faults", mode="timeout", telegram_kind="342")
+    assert paygent.refund(paid["payment_id"], 1200).code == "24005"
+    assert paygent.inquire(paid["payment_id"]).get("payment_status") == "60"
+    rest = sandbox.store.db.execute(
+        "SELECT payment_id, status, amount FROM payments WHERE parent_payment_id = ?",
+        (int(paid["payment_id"]),)).fetchone()
+    assert (rest["status"], rest["amount"]) == ("40", 3800)
+    kinds = [(n["payment_id"], n["payment_status"]) for n in (
+        json.loads(r["fields"]) for r in sandbox.store.db.execute(
+            "SELECT fields FROM notices ORDER BY payment_notice_id"))]
+    assert kinds[-2:] == [(str(paid["payment_id"]), "60"), (str(rest["payment_id"]), "40")]
 
 
 @pytest.mark.parametrize("mode, code", [("drop", "E02005"), ("http500", "E02008"),
