@@ -1,11 +1,14 @@
 """A live app on a loopback port (embedded sandbox, fresh SQLite files) for benchmarks.
 
 The server runs in its own process so that the load generator does not share its
-interpreter lock: ``python -m bench._live`` prints its URL and the demo IDs, then serves.
+interpreter lock: ``python -m bench._live`` prints its URL, the demo IDs and its database URL,
+then serves. ``--database-url URL`` serves from that (empty) database instead of a fresh SQLite
+file; it is migrated and seeded the same way.
 """
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +24,7 @@ class _Late:
         return self.target(environ, start_response)
 
 
-def serve() -> None:
+def serve(database_url: str | None = None) -> None:
     import logging
 
     from flask_migrate import upgrade
@@ -37,8 +40,9 @@ def serve() -> None:
     folder = tempfile.mkdtemp(prefix="cart-bench-")
     late = _Late()
     server = SandboxServer(late)
+    database_url = database_url or f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}"
     app = create_app(Config, SECRET_KEY="bench", LOG_LEVEL="WARNING", SANDBOX_ENABLED=True,
-                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}",
+                     SQLALCHEMY_DATABASE_URI=database_url,
                      SANDBOX_DB=os.path.join(folder, "sandbox.sqlite3"),
                      PUBLIC_BASE_URL=server.url)
     late.target = app
@@ -58,25 +62,31 @@ def serve() -> None:
                "paidy": one(PaymentMethod, kind="paidy")}
         db.session.remove()
     logging.disable(logging.WARNING)
-    print(json.dumps({"url": server.url, "ids": ids}), flush=True)
+    print(json.dumps({"url": server.url, "ids": ids, "database": database_url,
+                      "folder": folder}), flush=True)
     server.server.serve_forever()
 
 
 class LiveApp:
-    """Start the server process; ``.url`` and ``.ids`` once it is ready."""
+    """Start the server process; ``.url``, ``.ids`` and ``.database`` once it is ready."""
 
-    def __init__(self):
-        self.process = subprocess.Popen([sys.executable, "-m", "bench._live"], cwd=ROOT,
-                                        stdout=subprocess.PIPE, text=True)
+    def __init__(self, database_url: str | None = None):
+        command = [sys.executable, "-m", "bench._live"]
+        if database_url:
+            command += ["--database-url", database_url]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         if not line:
             raise RuntimeError("the app did not start")
         info = json.loads(line)
-        self.url, self.ids = info["url"], info["ids"]
+        self.url, self.ids, self.database = info["url"], info["ids"], info["database"]
+        self.folder = info["folder"]
 
     def stop(self) -> None:
+        """Stop the server and remove its files."""
         self.process.terminate()
         self.process.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def csrf_from(html: str) -> str:
@@ -88,4 +98,7 @@ def csrf_from(html: str) -> str:
 
 
 if __name__ == "__main__":
-    serve()
+    import argparse
+    parser = argparse.ArgumentParser(description="Serve the app for a benchmark.")
+    parser.add_argument("--database-url", default=None)
+    serve(parser.parse_args().database_url)

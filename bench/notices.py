@@ -1,0 +1,476 @@
+"""PAYGENT 差分通知 per second through the real server, with replays: notices/s, p50 / p95 ms.
+
+The app runs as a server in its own process(es): bench/_live.py (the embedded default: one
+threaded process, SQLite, the sandbox mounted), or gunicorn with gunicorn.conf.py. Orders are
+put in the database first: Paidy payments authorised (オーソリOK) or captured, and orders whose
+buyer never came back from the Paidy modal. Then N concurrent senders POST one notice per
+order to /notices/paygent/<shop code> as PAYGENT does (Shift_JIS form, the fields the sandbox
+sends, ``hc`` from the shop's notice hash key):
+
+    capture    オーソリOK → 消込済 (40)                 applied
+    cancel     オーソリOK → オーソリ取消済 (32)          applied
+    refund     消込済 → 売上取消済 (60)                  applied
+    authorize  オーソリOK for a 決済処理中 order           applied: order accepted, payment made
+    late       オーソリOK arriving after 消込済           ignored: never moves a payment back
+
+and a share of them a second time (a replay, as PAYGENT re-sends a notice it thinks was not
+received), often while the first is still being handled. Every reply must be HTTP 200 with
+``result=0``. Afterwards the database is checked: each notice recorded exactly once with the
+expected outcome, each payment and order where it should be, one 変更履歴 line per applied
+notice and the two mails of an accepted order. Any discrepancy is printed and the exit status
+is 1: the figures of a run with errors are not figures.
+
+    python bench/notices.py [--orders 2000] [--senders 8] [--replays 0.2]
+                            [--server live|gunicorn] [--workers 3] [--threads 4]
+                            [--database-url postgresql://…  |  --pg]
+"""
+import argparse
+import logging
+import os
+import queue
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JST = timezone(timedelta(hours=9))
+SECRET_KEY = "bench"  # what bench/_live.py uses: the stored hash keys are encrypted with it
+NOTICE_ID_BASE = 50_000_000  # far above the sandbox's own notice numbering
+PAYMENT_ID_BASE = 300_000_000
+KINDS = {  # kind: (share, status before, status notified, event, outcome)
+    "capture": (0.55, "20", "40", "capture", "applied"),
+    "cancel": (0.10, "20", "32", "cancel", "applied"),
+    "refund": (0.10, "40", "60", "refund", "applied"),
+    "authorize": (0.15, None, "20", "authorize", "applied"),
+    "late": (0.10, "40", "20", "authorize", "ignored"),
+}
+BUYERS = [("山田 太郎", "ヤマダ タロウ"), ("佐藤 花子", "サトウ ハナコ"), ("鈴木 一郎", "スズキ イチロウ"),
+          ("高橋 美咲", "タカハシ ミサキ"), ("渡辺 翔", "ワタナベ ショウ"), ("伊藤 さくら", "イトウ サクラ")]
+
+
+def stamp(ts: datetime | None) -> str:
+    return ts.astimezone(JST).strftime("%Y%m%d%H%M%S") if ts else ""
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in (54329, 63799):
+            return port
+
+
+# -- the database and the server --------------------------------------------------------
+def bench_app(database_url: str):
+    """The app as the bench process uses it: seeding and checking, never serving."""
+    from cart import create_app
+    from cart.config import Config
+    return create_app(Config, SECRET_KEY=SECRET_KEY, SANDBOX_ENABLED=False, LOG_LEVEL="WARNING",
+                      NOTICE_POLL_MINUTES=0, REDIS_URL="",
+                      PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+                      SQLALCHEMY_DATABASE_URI=database_url)
+
+
+class Gunicorn:
+    """gunicorn -c gunicorn.conf.py wsgi:app on a free port, on the prepared database."""
+
+    def __init__(self, database_url: str, workers: int, threads: int):
+        from flask_migrate import upgrade
+
+        from cart.demo import seed_demo
+        app = bench_app(database_url)
+        with app.app_context():
+            upgrade()
+            seed_demo()
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY,
+                   SANDBOX_ENABLED="0", PUBLIC_BASE_URL=self.url, NOTICE_POLL_MINUTES="0",
+                   LOG_LEVEL="WARNING", REDIS_URL="", GUNICORN_BIND=f"127.0.0.1:{port}",
+                   GUNICORN_WORKERS=str(workers), GUNICORN_THREADS=str(threads))
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
+             "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=self.log)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                if requests.get(self.url + "/admin/login", timeout=10).status_code == 200:
+                    self.database = database_url
+                    return
+            except requests.RequestException:
+                time.sleep(0.3)
+        self.stop()
+        self.log.seek(0)
+        raise SystemExit("gunicorn did not start: " + self.log.read().decode()[-2000:])
+
+    def errors(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+# -- orders and notices -----------------------------------------------------------------
+def seed(app, orders: int, rng: random.Random) -> list[dict]:
+    """Orders in the demo shops, each with the notice it will receive. Returns the plans."""
+    from sqlalchemy import insert, select
+
+    from cart.extensions import db
+    from cart.gateway import account_for
+    from cart.models import (DeliveryMethod, Order, OrderItem, Payment, PaymentMethod, Product,
+                             Shop)
+    kinds = list(KINDS)
+    weights = [KINDS[k][0] for k in kinds]
+    plans = []
+    now = datetime.now(timezone.utc)
+    with app.app_context():
+        shops = db.session.scalars(select(Shop).where(Shop.code.in_(("demo", "demo3")))
+                                   .order_by(Shop.id)).all()
+        context = {}
+        def one(model, shop_id, **where):
+            query = select(model).where(model.shop_id == shop_id)
+            for key, value in where.items():
+                query = query.where(getattr(model, key) == value)
+            return db.session.scalars(query).first()
+
+        for shop in shops:
+            context[shop.id] = dict(
+                code=shop.code, key=account_for(shop.id).notice_hash_key,
+                product=one(Product, shop.id, code="tea-001"),
+                delivery=one(DeliveryMethod, shop.id, name="宅配便"),
+                paidy=one(PaymentMethod, shop.id, kind="paidy"))
+        order_rows, item_rows = [], []
+        for i in range(orders):
+            shop = shops[i % len(shops)]
+            c = context[shop.id]
+            kind = rng.choices(kinds, weights)[0]
+            _, before, _, _, _ = KINDS[kind]
+            name, kana = BUYERS[i % len(BUYERS)]
+            quantity = 1 + i % 3
+            items_total = c["product"].price * quantity
+            total = items_total + c["delivery"].fee
+            created = now - timedelta(minutes=rng.randrange(1, 60 * 24 * 3))
+            number = f"nb{i + 1:07d}"
+            order_rows.append(dict(
+                shop_id=shop.id, number=number,
+                status="pending_payment" if before is None else "new", cart_type="zero",
+                capture_mode="auth", buyer_name=name, buyer_kana=kana, zip_code="1500001",
+                prefecture="東京都", city="渋谷区神宮前", street=f"1-{i % 20 + 1}-3", building="",
+                tel="0312345678", mobile="08000000001", email=f"buyer{i}@example.com",
+                delivery_method_id=c["delivery"].id, delivery_name=c["delivery"].name,
+                payment_method_id=c["paidy"].id, payment_kind="paidy",
+                payment_name="あと払い(ペイディ)", items_total=items_total,
+                shipping_fee=c["delivery"].fee, target8=items_total,
+                tax8=items_total * 8 // 108, target10=c["delivery"].fee,
+                tax10=c["delivery"].fee * 10 // 110, total=total,
+                placed_at=None if before is None else created, created_at=created,
+                updated_at=created))
+            plans.append(dict(
+                index=i, kind=kind, shop_id=shop.id, shop_code=c["code"], hash_key=c["key"],
+                number=number, total=total, created=created,
+                payment_id=str(PAYMENT_ID_BASE + i + 1),
+                paidy_payment_id=f"pay_bench{i + 1:011d}",
+                notice_id=str(NOTICE_ID_BASE + i + 1),
+                quantity=quantity, product=c["product"]))
+        db.session.execute(insert(Order), order_rows)
+        ids = dict(db.session.execute(select(Order.number, Order.id).where(
+            Order.number.like("nb%"))).all())
+        payment_rows = []
+        for plan in plans:
+            plan["order_id"] = ids[plan["number"]]
+            product = plan["product"]
+            item_rows.append(dict(
+                shop_id=plan["shop_id"], order_id=plan["order_id"], product_id=product.id,
+                code=product.code, name=product.name, unit_price=product.price,
+                quantity=plan["quantity"], tax_rate=product.tax_rate,
+                subtotal=product.price * plan["quantity"]))
+            before = KINDS[plan["kind"]][1]
+            if before is not None:
+                payment_rows.append(dict(
+                    shop_id=plan["shop_id"], order_id=plan["order_id"],
+                    paidy_payment_id=plan["paidy_payment_id"],
+                    paygent_payment_id=plan["payment_id"], status=before, amount=plan["total"],
+                    authorized_at=plan["created"],
+                    captured_at=plan["created"] + timedelta(minutes=5) if before == "40" else None,
+                    refunded=0, created_at=plan["created"], updated_at=plan["created"]))
+            del plan["product"]
+        db.session.execute(insert(OrderItem), item_rows)
+        if payment_rows:
+            db.session.execute(insert(Payment), payment_rows)
+        db.session.commit()
+    return plans
+
+
+def notice_body(plan: dict) -> bytes:
+    """The notice PAYGENT would push for the plan, as the sandbox builds it, Shift_JIS form."""
+    from payments.paygent.codec import encode_form
+    from payments.paygent.notices import notice_hash
+    _, _, status, event, _ = KINDS[plan["kind"]]
+    created = plan["created"]
+    captured = created + timedelta(minutes=5) if status in ("40", "60") else None
+    fields = {
+        "payment_notice_id": plan["notice_id"],
+        "payment_id": plan["payment_id"],
+        "trading_id": plan["number"],
+        "payment_type": "22",
+        "payment_status": status,
+        "payment_amount": str(plan["total"]),
+        "currency": "JPY",
+        "paidy_payment_id": plan["paidy_payment_id"],
+        "payment_init_date": stamp(created),
+        "authorized_date": stamp(created),
+        "payment_date": stamp(captured),
+        "change_date": stamp(datetime.now(timezone.utc)),
+        "event": event,
+        "event_result": "success",
+        "event_error_code": "",
+    }
+    fields["hc"] = notice_hash(fields, plan["hash_key"])
+    return encode_form(fields)
+
+
+def schedule(plans: list[dict], replays: float, rng: random.Random, spread: int) -> list:
+    """The order of sending: every notice once, shuffled, and a share of them again a few
+    places later (so often while the first delivery is still being handled)."""
+    sends = [(plan, False) for plan in plans]
+    rng.shuffle(sends)
+    for plan in rng.sample(plans, round(len(plans) * replays)):
+        at = next(i for i, (p, _) in enumerate(sends) if p is plan)
+        sends.insert(min(len(sends), at + 1 + rng.randrange(spread)), (plan, True))
+    return sends
+
+
+def send_all(url: str, sends: list, senders: int) -> tuple[list[dict], float]:
+    """POST every notice with ``senders`` threads; each result: latency, status, body."""
+    work = queue.Queue()
+    for n, item in enumerate(sends):
+        work.put((n, item))
+    results: list[dict | None] = [None] * len(sends)
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=Shift_JIS"}
+    bodies = {id(plan): notice_body(plan) for plan, _ in sends}
+
+    def sender():
+        session = requests.Session()
+        while True:
+            try:
+                n, (plan, replay) = work.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            try:
+                reply = session.post(f"{url}/notices/paygent/{plan['shop_code']}",
+                                     data=bodies[id(plan)], headers=headers, timeout=120)
+                status, body = reply.status_code, reply.text
+            except requests.RequestException as exc:
+                status, body = 0, type(exc).__name__
+            results[n] = dict(ms=(time.perf_counter() - started) * 1000, status=status,
+                              body=body, plan=plan, replay=replay)
+
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, time.perf_counter() - started
+
+
+# -- checking ---------------------------------------------------------------------------
+def verify(app, plans: list[dict]) -> list[str]:
+    """Everything the notices should have done, and nothing more. Returns the problems."""
+    from sqlalchemy import func, select
+
+    from cart.extensions import db
+    from cart.models import Order, OrderHistory, OutboxMail, Payment, PaymentNotice
+    problems = []
+    with app.app_context():
+        notices = db.session.execute(select(
+            PaymentNotice.shop_id, PaymentNotice.payment_notice_id, PaymentNotice.outcome,
+            PaymentNotice.order_id)).all()
+        recorded = Counter((n.shop_id, n.payment_notice_id) for n in notices)
+        outcome = {(n.shop_id, n.payment_notice_id): (n.outcome, n.order_id) for n in notices}
+        expected_keys = {(p["shop_id"], p["notice_id"]) for p in plans}
+        for key, count in recorded.items():
+            if count != 1:
+                problems.append(f"notice {key[1]} of shop {key[0]} recorded {count} times")
+        extra = set(recorded) - expected_keys
+        if extra:
+            problems.append(f"{len(extra)} notices recorded that were not sent: "
+                            f"{sorted(extra)[:5]}")
+        orders = {o.id: o for o in db.session.scalars(select(Order).where(
+            Order.number.like("nb%")))}
+        payments = {p.order_id: p for p in db.session.scalars(select(Payment))}
+        history = dict(db.session.execute(select(OrderHistory.order_id, func.count()).group_by(
+            OrderHistory.order_id)).all())
+        mails = dict(db.session.execute(select(OutboxMail.order_id, func.count()).group_by(
+            OutboxMail.order_id)).all())
+        for plan in plans:
+            _, before, status, _, expected = KINDS[plan["kind"]]
+            label = f"{plan['kind']} {plan['number']} (notice {plan['notice_id']})"
+            got = outcome.get((plan["shop_id"], plan["notice_id"]))
+            if got is None:
+                problems.append(f"{label}: not recorded")
+                continue
+            if got[0] != expected:
+                problems.append(f"{label}: outcome {got[0]}, expected {expected}")
+            if got[1] != plan["order_id"]:
+                problems.append(f"{label}: matched order {got[1]}, expected {plan['order_id']}")
+            order, payment = orders[plan["order_id"]], payments.get(plan["order_id"])
+            final = before if expected == "ignored" else status
+            if payment is None or payment.status != final:
+                problems.append(f"{label}: payment status "
+                                f"{payment.status if payment else None}, expected {final}")
+            elif (payment.paygent_payment_id, payment.paidy_payment_id) != (
+                    plan["payment_id"], plan["paidy_payment_id"]):
+                problems.append(f"{label}: payment {payment.paygent_payment_id} "
+                                f"{payment.paidy_payment_id}")
+            if plan["kind"] == "capture" and payment is not None and payment.captured_at is None:
+                problems.append(f"{label}: captured_at not set")
+            if order.status != "new":
+                problems.append(f"{label}: order status {order.status}, expected new")
+            lines = history.get(plan["order_id"], 0)
+            if lines != (1 if expected == "applied" else 0):
+                problems.append(f"{label}: {lines} 変更履歴 lines")
+            want_mails = 2 if plan["kind"] == "authorize" else 0
+            if mails.get(plan["order_id"], 0) != want_mails:
+                problems.append(f"{label}: {mails.get(plan['order_id'], 0)} mails, expected "
+                                f"{want_mails}")
+    return problems
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(len(ordered) * share) - 1)] if ordered else float("nan")
+
+
+# -- main -------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=2000, help="orders, one notice each")
+    parser.add_argument("--warmup", type=int, default=60,
+                        help="orders whose notices are sent first, untimed (checked too)")
+    parser.add_argument("--senders", type=int, default=8, help="concurrent senders")
+    parser.add_argument("--replays", type=float, default=0.2,
+                        help="share of notices sent a second time")
+    parser.add_argument("--server", choices=("live", "gunicorn"), default="live")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--database-url", default=None,
+                        help="a PostgreSQL server (postgresql://user@host:port/db); the bench "
+                             "creates a database of its own there and drops it afterwards")
+    parser.add_argument("--pg", action="store_true",
+                        help="start a throwaway PostgreSQL (scripts/pg-test-server.sh) for the run")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    rng = random.Random(5)
+
+    from bench._live import LiveApp
+    from bench.order_search_pg import Postgres
+
+    pg = None
+    if args.database_url or args.pg:
+        pg = Postgres(None, given=args.database_url, prefix="cart_notices")
+    folder = tempfile.mkdtemp(prefix="cart-bench-notices-")
+    server = None
+    try:
+        if args.server == "live":
+            server = LiveApp(pg.url if pg else None)
+            database = server.database
+            where = "bench/_live.py (one threaded process, embedded sandbox)"
+        else:
+            database = pg.url if pg else f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}"
+            server = Gunicorn(database, args.workers, args.threads)
+            where = (f"gunicorn -c gunicorn.conf.py ({args.workers} workers × {args.threads} "
+                     "threads, gthread)")
+        engine = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
+        app = bench_app(database)
+        started = time.perf_counter()
+        plans = seed(app, args.warmup + args.orders, rng)
+        print(f"server: {where}, {engine}; seeded {len(plans):,} orders in "
+              f"{time.perf_counter() - started:.1f} s")
+        warm, timed = plans[:args.warmup], plans[args.warmup:]
+
+        warm_results, _ = send_all(server.url, schedule(warm, 0.0, rng, 1), args.senders)
+        sends = schedule(timed, args.replays, rng, spread=2 * args.senders)
+        results, elapsed = send_all(server.url, sends, args.senders)
+
+        bad = [r for r in warm_results + results
+               if r["status"] != 200 or r["body"].strip() != "result=0"]
+        problems = verify(app, plans)
+        if isinstance(server, Gunicorn):
+            errors = [line for line in server.errors().splitlines()
+                      if "Traceback" in line or "Error" in line]
+            if errors:
+                problems.append(f"gunicorn logged {len(errors)} error lines, e.g. {errors[:3]}")
+        report(results, elapsed, args, engine, bad, problems, len(warm))
+    finally:
+        if server is not None:
+            server.stop()
+        if pg is not None:
+            pg.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    if bad or problems:
+        sys.exit(1)
+
+
+def report(results, elapsed, args, engine, bad, problems, warm) -> None:
+    first = [r["ms"] for r in results if not r["replay"]]
+    again = [r["ms"] for r in results if r["replay"]]
+    every = first + again
+    kinds = Counter(r["plan"]["kind"] for r in results if not r["replay"])
+    print(f"sent {len(results):,} notices ({len(first):,} first deliveries: "
+          + ", ".join(f"{k} {kinds[k]}" for k in KINDS)
+          + f"; {len(again):,} replays) with {args.senders} concurrent senders, after "
+          f"{warm} untimed warm-up notices")
+    print(f"\n{'notices':24} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for label, values in (("all", every), ("first deliveries", first), ("replays", again)):
+        if values:
+            print(f"{label:24} {len(values):7,} {statistics.median(values):8.1f} "
+                  f"{percentile(values, 0.95):8.1f} {max(values):8.1f}")
+    for kind in KINDS:
+        values = [r["ms"] for r in results if r["plan"]["kind"] == kind and not r["replay"]]
+        if values:
+            print(f"  {kind:22} {len(values):7,} {statistics.median(values):8.1f} "
+                  f"{percentile(values, 0.95):8.1f} {max(values):8.1f}")
+    print(f"\nthroughput: {len(results) / elapsed:.0f} notices/s ({len(results):,} in "
+          f"{elapsed:.1f} s, {engine}, {args.server})")
+    print(f"replies other than HTTP 200 'result=0': {len(bad)}")
+    for r in bad[:10]:
+        print(f"   {r['plan']['kind']} {r['plan']['number']} "
+              f"{'replay' if r['replay'] else 'first'}: HTTP {r['status']} {r['body'][:80]!r}")
+    if problems:
+        print(f"database check: {len(problems)} problems")
+        for line in problems[:20]:
+            print("   " + line)
+    else:
+        print("database check: every notice recorded exactly once with the expected outcome; "
+              "payments, orders, 変更履歴 and mails as expected")
+    print("The machine's other work shares its 2 cores with the server and the senders: "
+          "figures are noisy.")
+
+
+if __name__ == "__main__":
+    main()
