@@ -31,8 +31,11 @@ class Order(ShopOwned, Timestamps, db.Model):
         Index("ix_orders_shop_email", "shop_id", "email"),
         Index("ix_orders_shop_tel", "shop_id", "tel"),
         Index("ix_orders_shop_mobile", "shop_id", "mobile"),
-        Index("ix_orders_shop_name", "shop_id", "buyer_name"),
-        Index("ix_orders_shop_kana", "shop_id", "buyer_kana"),
+        # prefix searches (LIKE 'x%') use these on PostgreSQL whatever the collation
+        Index("ix_orders_shop_name", "shop_id", "buyer_name",
+              postgresql_ops={"buyer_name": "varchar_pattern_ops"}),
+        Index("ix_orders_shop_kana", "shop_id", "buyer_kana",
+              postgresql_ops={"buyer_kana": "varchar_pattern_ops"}),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(25), nullable=False)
