@@ -2,11 +2,32 @@
 import logging
 import os
 
-from flask import Flask, render_template
+from collections.abc import Mapping
+
+from flask import Flask, Request, render_template
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from cart.config import ROOT, Config, _dev_secret_key
 from cart.extensions import csrf, db, login_manager, migrate, tune_sqlite
+
+
+class _Parameters(ImmutableMultiDict):
+    """Query arguments and form fields with NUL characters left out: no one types them, and
+    PostgreSQL can neither store nor compare text that holds one."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            mapping = [(_without_nul(key), _without_nul(value)) for key, value in mapping]
+        super().__init__(mapping)
+
+
+def _without_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class CartRequest(Request):
+    parameter_storage_class = _Parameters
 
 
 def create_app(config_object=None, **overrides) -> Flask:
@@ -14,6 +35,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"),
                 static_folder=os.path.join(ROOT, "static"),
                 instance_path=os.path.join(ROOT, "instance"))
+    app.request_class = CartRequest
     app.config.from_object(config_object or Config)
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):

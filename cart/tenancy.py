@@ -32,6 +32,8 @@ def get_or_404(model, ident, shop_id: int | None = None):
         ident = int(ident)
     except (TypeError, ValueError):
         abort(404)
+    if not 0 < ident < 2**31:  # no row has such a key (and the database cannot compare it)
+        abort(404)
     row = db.session.scalar(scoped(model, shop_id).where(model.id == ident))
     if row is None:
         abort(404)

@@ -5,9 +5,11 @@ from wtforms.validators import DataRequired, Length
 
 class LoginForm(FlaskForm):
     email = EmailField("メールアドレス", validators=[
-        DataRequired("メールアドレスを入力してください。"), Length(max=254)])
+        DataRequired("メールアドレスを入力してください。"),
+        Length(max=254, message="254文字以内で入力してください。")])
     password = PasswordField("パスワード", validators=[
-        DataRequired("パスワードを入力してください。"), Length(max=200)])
+        DataRequired("パスワードを入力してください。"),
+        Length(max=200, message="200文字以内で入力してください。")])
     submit = SubmitField("ログイン")
 
 

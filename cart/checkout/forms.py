@@ -4,7 +4,7 @@ import unicodedata
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
 PREFECTURES = [
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -15,8 +15,9 @@ PREFECTURES = [
     "鹿児島県", "沖縄県",
 ]
 KATAKANA = re.compile(r"^[\u30A0-\u30FF\u3000 ]+$")
-TEL = re.compile(r"^0\d{9,10}$")
-MOBILE = re.compile(r"^0[789]0\d{8}$")
+# [0-9], not \d: digits of other scripts are left after NFKC and mean nothing to a phone
+TEL = re.compile(r"^0[0-9]{9,10}$")
+MOBILE = re.compile(r"^0[789]0[0-9]{8}$")
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "zip_code", "prefecture", "city", "street",
                 "building", "tel", "mobile", "email")
 
@@ -47,7 +48,9 @@ class BuyerForm(FlaskForm):
     zip_code = StringField("郵便番号", filters=[_digits], validators=[
         DataRequired("郵便番号を入力してください。")])
     prefecture = SelectField("都道府県", choices=[("", "選択してください")] + [
-        (p, p) for p in PREFECTURES], validators=[DataRequired("都道府県を選択してください。")])
+        (p, p) for p in PREFECTURES], validate_choice=False, validators=[
+        DataRequired("都道府県を選択してください。"),
+        AnyOf(PREFECTURES, "都道府県を選択してください。")])
     city = StringField("市区町村", filters=[_nfkc], validators=[
         DataRequired("市区町村を入力してください。"), Length(max=50, message="50文字以内で入力してください。")])
     street = StringField("番地", filters=[_nfkc], validators=[
@@ -58,7 +61,8 @@ class BuyerForm(FlaskForm):
     mobile = StringField("携帯電話番号", filters=[_digits])
     email = EmailField("メールアドレス", filters=[_nfkc], validators=[
         DataRequired("メールアドレスを入力してください。"),
-        Email("メールアドレスの形式が正しくありません。"), Length(max=254)])
+        Email("メールアドレスの形式が正しくありません。"),
+        Length(max=254, message="254文字以内で入力してください。")])
 
     def __init__(self, *args, settings=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,7 +75,7 @@ class BuyerForm(FlaskForm):
             raise ValidationError("全角カタカナで入力してください。")
 
     def validate_zip_code(self, field):
-        if field.data and not re.fullmatch(r"\d{7}", field.data):
+        if field.data and not re.fullmatch(r"[0-9]{7}", field.data):
             raise ValidationError("郵便番号は7桁の数字で入力してください（例：150-0001）。")
 
     def validate_tel(self, field):

@@ -156,7 +156,9 @@ def paidy_start():
 @bp.post("/checkout/paidy/result")
 def paidy_result():
     """Take the modal's result: verified and accepted, or back to the payment choice."""
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):  # not a JSON object: the same as an empty answer
+        data = {}
     outcome = finish_paidy(g.shop, str(data.get("order_number", "")),
                            str(data.get("status", "")), str(data.get("id", "")))
     if outcome.kind == "done":
@@ -214,7 +216,9 @@ def _current_draft(settings):
         "checkout.step1")
     if not lines:
         return None, redirect(url_for("checkout.cart"))
-    form = BuyerForm(settings=settings, data=saved.get("buyer") or {}, meta={"csrf": False})
+    # formdata=None: what the shopper confirmed is checked, never fields of this request
+    form = BuyerForm(formdata=None, settings=settings, data=saved.get("buyer") or {},
+                     meta={"csrf": False})
     if not saved.get("buyer") or not form.validate():
         return None, redirect(start)
     try:
@@ -278,4 +282,4 @@ def _int(value):
 
 def _quantity(value):
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    return int(text) if text.isdigit() and len(text) <= 3 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else None

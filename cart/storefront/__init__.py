@@ -10,7 +10,8 @@ bp = Blueprint("storefront", __name__, url_prefix="/s/<shop_code>")
 def load_shop(endpoint, values):
     """Resolve the shop from the URL; an unknown code is 404."""
     code = values.pop("shop_code", None) if values else None
-    shop = db.session.scalar(select(Shop).where(Shop.code == code)) if code else None
+    shop = db.session.scalar(select(Shop).where(Shop.code == code)) \
+        if code and "\x00" not in code else None
     if shop is None:
         abort(404)
     g.shop = shop

@@ -19,8 +19,8 @@ def notice_hash(fields: dict, hash_key: str) -> str:
 def verify_notice(fields: dict, hash_key: str) -> bool:
     """True when the notice's ``hc`` matches; compared in constant time."""
     given = (fields.get("hc") or "").lower()
-    return bool(given) and bool(hash_key) and hmac.compare_digest(
-        given, notice_hash(fields, hash_key))
+    return bool(given) and bool(hash_key) and hmac.compare_digest(  # bytes: any text compares
+        given.encode(), notice_hash(fields, hash_key).encode())
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,9 @@ class Notice:
             trading_id=fields.get("trading_id", ""),
             payment_type=fields.get("payment_type", ""),
             payment_status=fields.get("payment_status", ""),
-            payment_amount=int(amount) if amount.isdigit() else None,
+            # up to 9 half-width digits, as PAYGENT sends; anything else is no amount
+            payment_amount=int(amount) if amount.isascii() and amount.isdigit()
+            and len(amount) <= 9 else None,
             change_date=fields.get("change_date", ""),
             paidy_payment_id=fields.get("paidy_payment_id", ""),
             event=fields.get("event", ""),

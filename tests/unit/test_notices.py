@@ -35,3 +35,12 @@ def test_notice_from_fields_tolerates_missing_keys():
 
 def test_notice_amount_is_an_int_of_yen():
     assert Notice.from_fields(dict(EXAMPLE)).payment_amount == 1000
+
+
+def test_verify_refuses_a_hash_that_is_not_ascii_instead_of_failing():
+    assert not verify_notice(dict(EXAMPLE, hc="ハッシュ"), KEY)
+
+
+def test_an_amount_paygent_never_sends_is_no_amount():
+    for odd in ("²", "１０００", "1" * 40, "-5", "12.5"):
+        assert Notice.from_fields(dict(EXAMPLE, payment_amount=odd)).payment_amount is None

@@ -15,7 +15,8 @@ PAGE = 100
 @bp.get("/")
 def index():
     """未処理一覧 with a checkbox per order."""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # past the last page a page is empty; a huge number would overflow the OFFSET
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
     rows = db.session.scalars(services.unprocessed(current_user.shop_id)
                               .limit(PAGE + 1).offset((page - 1) * PAGE)).all()
     selected = set(request.args.getlist("ids"))

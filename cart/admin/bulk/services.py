@@ -43,7 +43,8 @@ def unprocessed(shop_id: int):
 
 def checked_selection(shop_id: int, raw_ids: list[str]) -> list[Order]:
     """The chosen orders, in list order; at most 50, each still in the 未処理一覧."""
-    ids = {int(i) for i in raw_ids if str(i).isdigit()}
+    # anything but a short run of half-width digits names no order (and int() may refuse it)
+    ids = {int(i) for i in map(str, raw_ids) if i.isascii() and i.isdigit() and len(i) < 10}
     if not ids:
         raise BulkError("処理を行う受注を選択してください。")
     if len(ids) > MAX_ORDERS:

@@ -11,7 +11,8 @@ PAGE = 50
 @bp.get("/")
 def index():
     """List the mail the shop sent, newest first."""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # past the last page a page is empty; a huge number would overflow the OFFSET
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
     mails = db.session.scalars(scoped(OutboxMail).order_by(OutboxMail.id.desc())
                                .limit(PAGE + 1).offset((page - 1) * PAGE)).all()
     return render_template("admin/mails/index.html", mails=mails[:PAGE], page=page,

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from cart.fields import WholeNumberField
 
@@ -12,7 +12,9 @@ class PaymentActionForm(FlaskForm):
 
 class RefundForm(PaymentActionForm):
     mode = RadioField(choices=[("full", "全額"), ("partial", "一部")], default="full",
-                      validators=[InputRequired("返金の方法を選択してください。")])
+                      validate_choice=False,
+                      validators=[InputRequired("返金の方法を選択してください。"),
+                                  AnyOf(["full", "partial"], "返金の方法を選択してください。")])
     amount = WholeNumberField("返金額", validators=[Optional()])
 
 

@@ -24,7 +24,8 @@ def index():
     tab = request.args.get("tab", "active")
     if tab not in TABS:
         tab = "active"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    # past the last page a page is empty; a huge number would overflow the OFFSET
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
     form = OrderSearchForm(request.args)
     rows, total = search(current_user.shop_id, tab, form, page)
     first = (page - 1) * PAGE_SIZE + 1 if total else 0

@@ -1,10 +1,10 @@
 """受注一覧 (O1): tabs, 詳細検索フォーム and paging, each condition on an indexed column."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import DateField, SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import AnyOf, Length, NumberRange, Optional
 
 from cart.extensions import db
 from cart.fields import WholeNumberField
@@ -22,23 +22,35 @@ class OrderSearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
-    number = StringField("注文番号", validators=[Optional(), Length(max=25)])
+    number = StringField("注文番号", validators=[
+        Optional(), Length(max=25, message="25文字以内で入力してください。")])
     payment_kind = SelectField("支払い方法", choices=[("", "全て")] + list(DISPLAY_NAMES.items()),
-                               validators=[Optional()])
+                               validate_choice=False, validators=[
+                                   Optional(), AnyOf(list(DISPLAY_NAMES),
+                                                     "支払い方法は一覧から選択してください。")])
     date_from = DateField("受注日（から）", validators=[Optional()])
     date_to = DateField("受注日（まで）", validators=[Optional()])
-    name = StringField("購入者名", validators=[Optional(), Length(max=100)])
-    kana = StringField("購入者名（フリガナ）", validators=[Optional(), Length(max=100)])
-    email = StringField("メールアドレス", validators=[Optional(), Length(max=254)])
-    phone = StringField("電話番号", validators=[Optional(), Length(max=20)])
+    name = StringField("購入者名", validators=[
+        Optional(), Length(max=100, message="100文字以内で入力してください。")])
+    kana = StringField("購入者名（フリガナ）", validators=[
+        Optional(), Length(max=100, message="100文字以内で入力してください。")])
+    email = StringField("メールアドレス", validators=[
+        Optional(), Length(max=254, message="254文字以内で入力してください。")])
+    phone = StringField("電話番号", validators=[
+        Optional(), Length(max=20, message="20文字以内で入力してください。")])
     amount_min = WholeNumberField("購入金額（から）", validators=[
-        Optional(), NumberRange(min=0, message="0円以上で入力してください。")])
+        Optional(), NumberRange(min=0, max=999_999_999,
+                                message="0〜999,999,999円で入力してください。")])
     amount_max = WholeNumberField("購入金額（まで）", validators=[
-        Optional(), NumberRange(min=0, message="0円以上で入力してください。")])
+        Optional(), NumberRange(min=0, max=999_999_999,
+                                message="0〜999,999,999円で入力してください。")])
     cart_type = SelectField("購入経路", choices=[("", "全て"), ("three", "3ステップカート"),
                                                ("zero", "ゼロステップカート")],
-                            validators=[Optional()])
-    trade_id = StringField("外部決済注文番号", validators=[Optional(), Length(max=64)])
+                            validate_choice=False, validators=[
+                                Optional(), AnyOf(["three", "zero"],
+                                                  "購入経路は一覧から選択してください。")])
+    trade_id = StringField("外部決済注文番号", validators=[
+        Optional(), Length(max=64, message="64文字以内で入力してください。")])
 
     def filled(self) -> bool:
         """True when anything was typed (even something unreadable, so it gets a message)."""
@@ -65,9 +77,10 @@ def _conditions(query, form: OrderSearchForm, shop_id: int):
         query = query.where(Order.number == text(form.number))
     if form.payment_kind.data:
         query = query.where(Order.payment_kind == form.payment_kind.data)
-    if form.date_from.data:
+    # 0001-01-01 and 9999-12-31 limit nothing (and have no day before / after to compute).
+    if form.date_from.data and form.date_from.data > date.min:
         query = query.where(Order.created_at >= _jst_start(form.date_from.data))
-    if form.date_to.data:
+    if form.date_to.data and form.date_to.data < date.max:
         query = query.where(Order.created_at < _jst_start(form.date_to.data + timedelta(days=1)))
     # Names and contacts: prefix match, so the (shop_id, column) indexes serve them.
     if text(form.name):

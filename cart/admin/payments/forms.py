@@ -55,7 +55,7 @@ class PaidySettingsForm(ConditionsMixin, FlaskForm):
                               default="sandbox")
     merchant_id = StringField("④ マーチャントID", filters=[lambda v: v.strip() if v else v],
                               validators=[DataRequired("マーチャントIDを入力してください。"),
-                                          Regexp(r"^\d{9}$", message="マーチャントIDは9桁の半角数字で入力してください。")])
+                                          Regexp(r"^[0-9]{9}$", message="マーチャントIDは9桁の半角数字で入力してください。")])
     connect_id = StringField("⑤ 接続ID", filters=[lambda v: v.strip() if v else v],
                              validators=[DataRequired("接続IDを入力してください。"),
                                          Regexp(r"^[A-Za-z0-9_]{1,32}$", message="接続IDは32文字以内の半角英数字で入力してください。")])

@@ -75,6 +75,7 @@ def paidy():
     if form.is_submitted():
         valid = form.validate()  # first: validate() resets the errors _read adds
         payload, ok = _read(form, account, saved)
+        payload["checked"] = valid and ok  # only checked input may reach 「設定する」
         token = services.save_draft(shop.id, current_user.id, payload, form.draft.data or None)
         if valid and ok:
             return redirect(url_for("payment_settings.paidy_confirm", draft=token))
@@ -90,7 +91,7 @@ def paidy_confirm():
     shop = current_user.shop
     token = request.values.get("draft", "")
     payload = services.load_draft(shop.id, current_user.id, token)
-    if payload is None:
+    if payload is None or not payload.get("checked"):
         flash("確認画面の有効期限が切れました。もう一度入力してください。", "warning")
         return redirect(url_for("payment_settings.paidy"))
     failure = None

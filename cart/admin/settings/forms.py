@@ -14,7 +14,8 @@ class ShopSettingsForm(FlaskForm):
     mobile_visible = BooleanField("携帯電話番号を表示する")
     mobile_required = BooleanField("携帯電話番号を必須にする")
     shop_email = EmailField("受注通知メールの送信先", validators=[
-        Optional(), Email("メールアドレスの形式が正しくありません。"), Length(max=254)])
+        Optional(), Email("メールアドレスの形式が正しくありません。"),
+        Length(max=254, message="254文字以内で入力してください。")])
     thanks_mail_subject = StringField("サンクスメールの件名", validators=[
         DataRequired("件名を入力してください。"), Length(max=200, message="200文字以内で入力してください。")])
     conversion_tag = TextAreaField("注文完了画面のタグ（コンバージョンタグ等）", validators=[
