@@ -16,6 +16,8 @@ from cart.extensions import db
 from payments.sandbox import create_sandbox
 from payments.sandbox.server import SandboxServer
 
+pytest_plugins = ["tests.secrets_scan"]  # every test fails if a PAYGENT secret shows up
+
 # -- network guard ----------------------------------------------------------------------
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
