@@ -9,7 +9,7 @@ from sqlalchemy import select
 from cart.extensions import db
 from cart.models import Shop, ShopSettings, Staff
 
-SHOP_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
+SHOP_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}\Z")
 
 shops_cli = AppGroup("shops", help="Manage shops (tenants).")
 demo_cli = AppGroup("demo", help="Demo data.")

@@ -7,7 +7,7 @@ exactly. The included tax per category travels in ``metadata`` for the record.
 import re
 from dataclasses import dataclass, field
 
-MOBILE = re.compile(r"^0[789]0\d{8}$")
+MOBILE = re.compile(r"^0[789]0\d{8}\Z")
 
 
 @dataclass(frozen=True)

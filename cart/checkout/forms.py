@@ -14,10 +14,10 @@ PREFECTURES = [
     "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
     "鹿児島県", "沖縄県",
 ]
-KATAKANA = re.compile(r"^[\u30A0-\u30FF\u3000 ]+$")
+KATAKANA = re.compile(r"^[\u30A0-\u30FF\u3000 ]+\Z")
 # [0-9], not \d: digits of other scripts are left after NFKC and mean nothing to a phone
-TEL = re.compile(r"^0[0-9]{9,10}$")
-MOBILE = re.compile(r"^0[789]0[0-9]{8}$")
+TEL = re.compile(r"^0[0-9]{9,10}\Z")
+MOBILE = re.compile(r"^0[789]0[0-9]{8}\Z")
 BUYER_FIELDS = ("buyer_name", "buyer_kana", "zip_code", "prefecture", "city", "street",
                 "building", "tel", "mobile", "email")
 

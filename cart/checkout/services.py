@@ -19,7 +19,7 @@ from payments.paidy import PaidyItem, PaidyOrder, build_payload
 from payments.status import AUTHORIZED
 
 log = logging.getLogger("cart.checkout")
-PAIDY_ID = re.compile(r"^pay_[A-Za-z0-9_-]{1,60}$")
+PAIDY_ID = re.compile(r"^pay_[A-Za-z0-9_-]{1,60}\Z")
 
 REJECTED_MESSAGE = "今回のお支払いは承認されませんでした。恐れ入りますが、他の支払い方法をお選びください。"
 CLOSED_MESSAGE = "ペイディでのお支払いが中断されました。もう一度お試しいただくか、他のお支払い方法をお選びください。"

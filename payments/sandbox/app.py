@@ -23,8 +23,8 @@ from .store import DEFAULT_SETTINGS, Store
 log = logging.getLogger("payments.sandbox")
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 REJECTED_EMAIL = "rejected.payment@paidy.com"
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MOBILE = re.compile(r"^0[789]0\d{8}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+MOBILE = re.compile(r"^0[789]0\d{8}\Z")
 MAX_AMOUNT = 500_000  # the sandbox's ceiling for one Paidy checkout
 FAULT_MODES = ("timeout", "drop", "http500", "garbage")
 

@@ -10,7 +10,7 @@ from cart.models.gateway import ENVIRONMENT_NAMES
 from cart.models.order import CAPTURE_MODES
 from cart.models.payment_method import BANNERS
 
-PUBLIC_KEY = r"^pk_(live|test)_[A-Za-z0-9_]{8,64}$"
+PUBLIC_KEY = r"^pk_(live|test)_[A-Za-z0-9_]{8,64}\Z"
 
 
 class ConditionsMixin:
@@ -55,10 +55,10 @@ class PaidySettingsForm(ConditionsMixin, FlaskForm):
                               default="sandbox")
     merchant_id = StringField("④ マーチャントID", filters=[lambda v: v.strip() if v else v],
                               validators=[DataRequired("マーチャントIDを入力してください。"),
-                                          Regexp(r"^[0-9]{9}$", message="マーチャントIDは9桁の半角数字で入力してください。")])
+                                          Regexp(r"^[0-9]{9}\Z", message="マーチャントIDは9桁の半角数字で入力してください。")])
     connect_id = StringField("⑤ 接続ID", filters=[lambda v: v.strip() if v else v],
                              validators=[DataRequired("接続IDを入力してください。"),
-                                         Regexp(r"^[A-Za-z0-9_]{1,32}$", message="接続IDは32文字以内の半角英数字で入力してください。")])
+                                         Regexp(r"^[A-Za-z0-9_]{1,32}\Z", message="接続IDは32文字以内の半角英数字で入力してください。")])
     connect_password = PasswordField("⑥ 接続IDパスワード", validators=[
         Length(max=64, message="64文字以内で入力してください。")])
     notice_hash_key = PasswordField("差分通知ハッシュ値生成キー", validators=[

@@ -7,10 +7,10 @@ from cart.models.catalog import TAX_RATE_NAMES
 
 
 class ProductForm(FlaskForm):
-    code = StringField("商品コード", validators=[
+    code = StringField("商品コード", filters=[lambda v: v.strip() if v else v], validators=[
         DataRequired("商品コードを入力してください。"),
         Length(max=40, message="40文字以内で入力してください。"),
-        Regexp(r"^[A-Za-z0-9_-]+$",
+        Regexp(r"^[A-Za-z0-9_-]+\Z",
                message="半角英数字・ハイフン・アンダーバーで入力してください。")])
     name = StringField("商品名", validators=[
         DataRequired("商品名を入力してください。"),
