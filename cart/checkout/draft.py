@@ -1,6 +1,13 @@
 """What the shopper has entered so far, kept in the session per shop until the order is done."""
 from flask import g, session
 
+# The session travels in a cookie (about 4 KB at most, or the browser drops it with the
+# basket). What is kept of an unvalidated field is capped one character past the field's
+# limit (email 254, the rest 50), so it is still refused as too long when confirmed; the page
+# that refused a submission shows everything typed, from the request itself.
+KEPT_CHARS = {"email": 255}
+KEPT_CHARS_DEFAULT = 51
+
 
 def _key() -> str:
     return f"checkout:{g.shop.id}"
@@ -14,6 +21,12 @@ def update(**values) -> None:
     data = get()
     data.update(values)
     session[_key()] = data
+
+
+def typed(form, names) -> dict:
+    """What the shopper typed into ``names`` (not yet validated), capped for the cookie."""
+    return {name: form.get(name, "")[:KEPT_CHARS.get(name, KEPT_CHARS_DEFAULT)]
+            for name in names}
 
 
 def finish(order_number: str) -> None:

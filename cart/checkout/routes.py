@@ -51,7 +51,7 @@ def _zero_step(settings):
     lines = basket.lines()
     if request.method == "POST":
         _apply_cart_actions()
-        draft.update(buyer={k: request.form.get(k, "") for k in BUYER_FIELDS},
+        draft.update(buyer=draft.typed(request.form, BUYER_FIELDS),
                      delivery=_int(request.form.get("delivery_method")),
                      payment=_int(request.form.get("payment_method")))
         if "confirm" not in request.form:
@@ -83,7 +83,7 @@ def step1():
         draft.update(buyer=form.buyer())
         return redirect(url_for("checkout.step2"))
     if request.method == "POST":
-        draft.update(buyer={k: request.form.get(k, "") for k in BUYER_FIELDS})
+        draft.update(buyer=draft.typed(request.form, BUYER_FIELDS))
     return render_template("checkout/step1.html", form=form, settings=settings, step=1)
 
 

@@ -316,3 +316,21 @@ def test_shops_number_their_orders_independently(client, app, shops):
         "payment_method": method("paidy", "demo3").id})
     start = paidy_start(client, "demo3").get_json()
     assert orders()[0].number == "order00001" == start["order_number"]
+
+
+def test_a_huge_paste_keeps_the_basket_and_what_fits_of_the_input(client, shops):
+    """The session is a cookie: a browser drops one over ~4 KB, and the basket with it."""
+    add_to_cart(client, quantity=2)
+    pasted = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(5000))  # hardly compresses
+    item = product()
+    response = client.post("/s/demo/cart", data={
+        "csrf_token": token(client, "/s/demo/cart"), **{name: pasted for name in BUYER},
+        "city": "渋谷区神宮前", f"qty-{item.id}": "3"})  # 数量変更, not 注文確認
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert len(cookie) < 4000, len(cookie)
+    page = client.get("/s/demo/cart").get_data(as_text=True)
+    assert f'value="{pasted[:51]}"' in page     # what was typed, as far as it fits
+    assert 'value="3"' in page and 'value="渋谷区神宮前"' in page
+    confirm = fill_zero_step(client, buyer_name=pasted[:51]).get_data(as_text=True)
+    assert "50文字以内で入力してください。" in confirm  # still too long: nothing cut silently
