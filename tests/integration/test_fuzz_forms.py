@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, assume, event, example, given, settings
+from hypothesis import HealthCheck, Phase, assume, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -43,6 +43,7 @@ from .order_helpers import paid_order
 def fuzz(examples: int):
     return settings(max_examples=examples, deadline=None, database=None, print_blob=True,
                     derandomize=not os.environ.get("FUZZ_EXPLORE"),
+                    phases=[p for p in Phase if p is not Phase.explain],  # slow on our examples
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -822,6 +823,7 @@ GET_PAGES = [
          next_url="")
 @example(search={"date_to": "9999-12-31"}, any_id="0", page="0", ids=[], tab="", draft="",
          next_url="")
+@example(search={}, any_id="%2F", page="0", ids=[], tab="", draft="", next_url="")
 @given(search=search_form, any_id=path_ids, page=numbers, ids=id_lists, tab=texts,
        draft=texts, next_url=texts)
 def test_get_pages_with_fuzzed_queries(owner, search, any_id, page, ids, tab, draft, next_url):
@@ -844,7 +846,9 @@ def test_get_pages_with_fuzzed_queries(owner, search, any_id, page, ids, tab, dr
         assert response.status_code in (200, 302), (path, response.status_code)
     for pattern in GET_PAGES:
         response = client.get(pattern.format(any_id))
-        assert response.status_code in (200, 302, 404), (pattern, response.status_code)
+        assert response.status_code in (200, 302, 308, 404), (pattern, response.status_code)
+        if response.status_code == 308:  # ".../%2F": the slashes merged, on the same site
+            assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
         if response.status_code == 404:
             assert_japanese_error_page(response, 404)
 
