@@ -54,6 +54,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin import bp as admin_bp
     from cart.admin.bulk import bp as bulk_bp
     from cart.admin.mails import bp as mails_bp
+    from cart.admin.notices import bp as notice_log_bp
     from cart.admin.orders import bp as orders_bp
     from cart.admin.payments import bp as payment_settings_bp
     from cart.admin.products import bp as products_bp
@@ -71,6 +72,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(settings_bp)
     app.register_blueprint(payment_settings_bp)
     app.register_blueprint(mails_bp)
+    app.register_blueprint(notice_log_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(notices_bp)

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from cart.admin import bp
 from cart.extensions import db
 from cart.gateway import notice_url
-from cart.models import PaygentAccount, Product
+from cart.models import PaygentAccount, PaymentNotice, Product
 from cart.tenancy import scoped
 
 
@@ -16,5 +16,7 @@ def dashboard():
     product_count = db.session.scalar(
         select(func.count()).select_from(scoped(Product).subquery()))
     account = db.session.scalar(scoped(PaygentAccount))
+    unmatched = db.session.scalar(select(func.count()).select_from(
+        scoped(PaymentNotice).where(PaymentNotice.outcome == "unmatched").subquery()))
     return render_template("admin/dashboard.html", shop=shop, product_count=product_count,
-                           account=account, notice_url=notice_url(shop))
+                           account=account, notice_url=notice_url(shop), unmatched=unmatched)

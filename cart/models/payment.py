@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cart.extensions import db
@@ -67,6 +67,7 @@ class PaymentNotice(ShopOwned, db.Model):
     __tablename__ = "payment_notices"
     __table_args__ = (
         UniqueConstraint("shop_id", "payment_notice_id", name="uq_payment_notices_shop_notice"),
+        Index("ix_payment_notices_shop_outcome", "shop_id", "outcome"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_notice_id: Mapped[str] = mapped_column(String(20), nullable=False)

@@ -2,12 +2,12 @@
 import json
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from cart import history, mail, operations
 from cart.checkout.services import accept_authorization
-from cart.extensions import db
+from cart.extensions import begin_write, db
 from cart.gateway import account_for
 from cart.models import Order, Payment, PaymentAttempt, PaymentNotice
 from cart.models.base import utcnow
@@ -28,6 +28,16 @@ PROGRESS = {
 #: States a payment can only be in after Paidy authorised it.
 AUTHORIZED_ONWARDS = {st.AUTHORIZED, st.CAPTURE_REQUESTED, st.CANCEL_REQUESTED, st.CAPTURED,
                       st.CAPTURED_LOCKED, st.REFUND_REQUESTED}
+
+
+#: What became of a recorded notice, as the notice log shows it.
+OUTCOME_NAMES = {
+    "applied": "反映しました",
+    "ignored": "反映不要（同じか先の状態を反映済み）",
+    "unmatched": "照合できません（要確認）",
+    "mismatch": "金額不一致のため受注を保留",
+    "received": "処理中",
+}
 
 
 def receive(shop, fields: dict) -> str:
@@ -60,6 +70,29 @@ def record_and_apply(shop, fields: dict) -> str:
         return "duplicate"
     try:
         outcome = _apply(shop, notice, record)
+        record.outcome = outcome
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return outcome
+
+
+def rematch(shop, record_id: int) -> str | None:
+    """Apply a notice that could not be matched when it arrived, now that its order or payment
+    may be known (再照合). The notice is claimed by a conditional update in the same
+    transaction that applies it, so a double click or two staff at once apply it once; returns
+    the new outcome, or None if it was not (or no longer) unmatched."""
+    begin_write()
+    try:
+        claimed = db.session.execute(update(PaymentNotice).where(
+            PaymentNotice.id == record_id, PaymentNotice.shop_id == shop.id,
+            PaymentNotice.outcome == "unmatched").values(outcome="received"))
+        if claimed.rowcount != 1:
+            db.session.rollback()
+            return None
+        record = db.session.get(PaymentNotice, record_id, populate_existing=True)
+        outcome = _apply(shop, Notice.from_fields(json.loads(record.fields)), record)
         record.outcome = outcome
         db.session.commit()
     except BaseException:

@@ -810,7 +810,8 @@ GET_PAGES = [
     "/admin/orders/{}", "/admin/orders/{}/edit", "/admin/orders/{}/payment-log",
     "/admin/products/{}/edit", "/admin/mails/{}", "/admin/bulk/runs/{}",
     "/admin/bulk/runs/{}/progress", "/admin/settings/deliveries/{}",
-    "/admin/payment-methods/{}/basic", "/s/demo/products/{}", "/s/{}/", "/s/{}/cart",
+    "/admin/payment-methods/{}/basic", "/admin/notices/{}", "/s/demo/products/{}", "/s/{}/",
+    "/s/{}/cart",
     "/s/{}/checkout/complete", "/s/{}/products/1",
 ]
 
@@ -838,6 +839,7 @@ def test_get_pages_with_fuzzed_queries(owner, search, any_id, page, ids, tab, dr
         "date_from", "date_to")})
     for path, query in (("/admin/bulk/", {"page": page, "ids": ids}),
                         ("/admin/mails/", {"page": page}),
+                        ("/admin/notices/", {"page": page, "tab": tab}),
                         ("/admin/payment-methods/", {"tab": tab}),
                         ("/admin/payment-methods/paidy/confirm", {"draft": draft}),
                         ("/admin/login", {"next": next_url}),
@@ -976,7 +978,8 @@ def test_missing_or_garbage_csrf_token_is_a_japanese_400(owner, bad):
         "/admin/products/{product}/edit", "/admin/payment-methods/add",
         "/admin/payment-methods/{method}/remove", "/admin/payment-methods/{method}/move",
         "/admin/payment-methods/paidy", "/admin/payment-methods/paidy/confirm",
-        "/admin/payment-methods/{method}/basic", "/s/demo/cart/add", "/s/demo/cart",
+        "/admin/payment-methods/{method}/basic", "/admin/notices/1/rematch",
+        "/s/demo/cart/add", "/s/demo/cart",
         "/s/demo3/checkout/step1", "/s/demo3/checkout/step2", "/s/demo/checkout/confirm",
         "/s/demo/checkout/paidy/start", "/s/demo/checkout/paidy/result",
     ]

@@ -5,15 +5,16 @@ import pytest
 from sqlalchemy import select
 
 from cart.extensions import db
-from cart.models import (BulkRun, DeliveryMethod, Order, OutboxMail, PaymentMethod, Product,
-                         Staff)
+from cart.models import (BulkRun, DeliveryMethod, Order, OutboxMail, PaymentMethod,
+                         PaymentNotice, Product, Staff)
 
 from ..conftest import csrf_token
 from .checkout_helpers import setup_shops, shop
 
 # Which row each URL parameter names.
 PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMethod,
-          "method_id": PaymentMethod, "mail_id": OutboxMail, "run_id": BulkRun}
+          "method_id": PaymentMethod, "mail_id": OutboxMail, "run_id": BulkRun,
+          "notice_id": PaymentNotice}
 
 
 @pytest.fixture
@@ -28,6 +29,8 @@ def victim(app, sandbox):
     staff3 = db.session.scalar(select(Staff).where(Staff.email == "staff3@example.com"))
     db.session.add(BulkRun(shop_id=demo3.id, token="t", staff_id=staff3.id, total=0,
                            status="done"))
+    db.session.add(PaymentNotice(shop_id=demo3.id, payment_notice_id="1", trading_id="秘密",
+                                 fields='{"trading_id": "秘密"}', outcome="unmatched"))
     db.session.commit()
     ids = {}
     for param, model in PARAMS.items():
