@@ -709,6 +709,8 @@ id_lists = st.lists(st.one_of(st.just("RIGHT"), numbers), max_size=4)
          action="capture", bulk_token="t")
 @example(state="\x00", refund={}, version="x", adjust={}, ids=[], action="capture",
          bulk_token="t")
+@example(state="0", refund={}, version="", adjust={}, ids=["RIGHT", "9" * 40],
+         action="capture", bulk_token="")
 @given(state=texts, refund=st.fixed_dictionaries({}, optional={
            "mode": choice(["full", "partial"]), "amount": numbers, "state": texts}),
        version=texts, adjust=adjust_form, ids=id_lists, action=choice(["capture"], texts),
