@@ -6,9 +6,7 @@ shops (same rows for the shop, interleaved in time with the others as real order
 Each request goes through the Flask test client as the shop's signed-in owner, so the figures
 include the count for 「N件HIT」, the page of 50 rows, the rows' payments and items and the
 rendering. The plans PostgreSQL actually used for the app's statements (after the warm-up, so
-possibly the driver's prepared generic plans) are printed with EXPLAIN ANALYZE output. Last, the
-購入者名 / フリガナ prefix searches are measured again with the pattern-ops indexes proposed for
-them (PROPOSED_INDEXES; --no-proposed skips this).
+possibly the driver's prepared generic plans) are printed with EXPLAIN ANALYZE output.
 
 The script starts a throwaway PostgreSQL server (scripts/pg-test-server.sh) on a free loopback
 port, unless DATABASE_URL names a PostgreSQL server; either way it works in a database of its
@@ -16,7 +14,7 @@ own, created for the run (schema from the project's Alembic migrations) and drop
 
     python bench/order_search_pg.py [--orders 1000000] [--shops 1000] [--shop-orders 10000]
                                     [--runs 60] [--warmup 8] [--collation C] [--keep]
-                                    [--no-explain] [--no-proposed]
+                                    [--no-explain]
 """
 import argparse
 import logging
@@ -251,19 +249,6 @@ CROSS JOIN LATERAL (SELECT 1 + floor(bench_r(o.id * 4 + line, 32) * %(n_products
                            1 + (bench_r(o.id * 4 + line, 33) > 0.8)::int AS q) p
 ORDER BY o.id, line
 """
-
-
-# The indexes proposed for prefix search on PostgreSQL (see PROPOSED_MIGRATION in the report):
-# the same names and columns as the migrations' ix_orders_shop_name / _kana, with the pattern
-# operator class LIKE 'prefix%' can use whatever the database's collation.
-PROPOSED_INDEXES = [
-    "DROP INDEX ix_orders_shop_name",
-    "CREATE INDEX ix_orders_shop_name ON orders (shop_id, buyer_name varchar_pattern_ops)",
-    "DROP INDEX ix_orders_shop_kana",
-    "CREATE INDEX ix_orders_shop_kana ON orders (shop_id, buyer_kana varchar_pattern_ops)",
-    "ANALYZE orders",
-]
-PREFIX_CASES = ("prefix", "購入者名")
 
 
 # -- the server -------------------------------------------------------------------------
@@ -655,8 +640,6 @@ def main() -> None:
                         help="LC_COLLATE/LC_CTYPE of the bench database (default: the "
                              "server's, e.g. C.UTF-8); try C to compare")
     parser.add_argument("--no-explain", action="store_true")
-    parser.add_argument("--no-proposed", action="store_true",
-                        help="skip re-measuring the prefix searches with the proposed indexes")
     parser.add_argument("--keep", action="store_true",
                         help="leave the server and database running (prints the URL)")
     args = parser.parse_args()
@@ -724,23 +707,6 @@ def main() -> None:
         if plans:
             print_plans(plans[layouts[-1][0]], f"at {layouts[-1][2]}")
 
-        if not args.no_proposed:
-            last = layouts[-1]
-            subset = [(label, a) for label, a in cases if any(w in label for w in PREFIX_CASES)]
-            with pg.connect() as conn:
-                for statement in PROPOSED_INDEXES:
-                    conn.execute(statement)
-            print(f"\n[{last[2]}] with the proposed pattern-ops indexes (" +
-                  "; ".join(s for s in PROPOSED_INDEXES if s.startswith("CREATE")) + ")")
-            proposed = run_cases(app, measured_no, subset, args.runs, args.warmup)
-            both = {"before": {k: results[last[0]][k] for k, _ in subset},
-                    "proposed": proposed}
-            print_table(both, [("before", None, "as migrated"),
-                               ("proposed", None, "with the proposed index")],
-                        args.runs, args.warmup, columns=f"at {last[2]}, before / after")
-            if not args.no_explain:
-                print_plans(capture_plans(app, measured_no, subset, repeat=18),
-                            f"at {last[2]} with the proposed indexes", selectin=False)
         print(f"\ntotal run time {time.perf_counter() - total_started:.0f} s. The machine's "
               "other work shares its cores with the server and the app: figures are noisy, "
               "compare columns of one run rather than runs.")
