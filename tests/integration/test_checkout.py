@@ -6,14 +6,8 @@ from cart.extensions import db
 from cart.models import OrderHistory, OutboxMail, Payment
 
 from .checkout_helpers import (BUYER, add_to_cart, authorize_at_paidy, delivery, fill_zero_step,
-                               method, orders, paidy_result, paidy_start, product, setup_shops,
+                               method, orders, paidy_result, paidy_start, product,
                                token)
-
-
-@pytest.fixture
-def shops(app, sandbox):
-    setup_shops(app, sandbox)
-    return sandbox
 
 
 def _paid_order(client, sandbox, **buyer):

@@ -35,7 +35,7 @@ from payments.paygent.notices import notice_hash
 
 from ..conftest import PASSWORD
 from .checkout_helpers import (BUYER, add_to_cart, authorize_at_paidy, delivery,
-                               fill_zero_step, method, paidy_start, product, setup_shops,
+                               fill_zero_step, method, paidy_start, product,
                                shop, token)
 from .order_helpers import paid_order
 
@@ -213,12 +213,6 @@ def count(model) -> int:
 
 
 # -- fixtures ------------------------------------------------------------------------------
-@pytest.fixture
-def shops(app, sandbox):
-    setup_shops(app, sandbox)
-    return sandbox
-
-
 @pytest.fixture
 def owner(client, login_as, shops):
     assert login_as("owner@example.com", "demo1234").status_code == 302

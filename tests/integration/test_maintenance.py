@@ -1,7 +1,6 @@
 """Stale 決済処理中 orders rolled back (R1); missed notices fetched with 091 (N2)."""
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from cart.extensions import db
@@ -9,13 +8,7 @@ from cart.models import Order, OrderHistory, Payment, PaymentNotice, Product
 
 from ..conftest import csrf_token
 from .checkout_helpers import (add_to_cart, authorize_at_paidy, fill_zero_step, orders,
-                               paidy_start, setup_shops, shop)
-
-
-@pytest.fixture
-def shops(app, sandbox):
-    setup_shops(app, sandbox)
-    return sandbox
+                               paidy_start, shop)
 
 
 def _pending(app, days_old):

@@ -9,15 +9,9 @@ from cart.models import OrderHistory, OutboxMail, Payment, PaymentNotice
 from payments.paygent.codec import encode_form
 
 from .checkout_helpers import (add_to_cart, authorize_at_paidy, fill_zero_step, orders,
-                               paidy_result, paidy_start, setup_shops)
+                               paidy_result, paidy_start)
 
 HASH_KEY = "demo-hash-key-0001"
-
-
-@pytest.fixture
-def shops(app, sandbox):
-    setup_shops(app, sandbox)
-    return sandbox
 
 
 def queued_notices(sandbox) -> list[dict]:
@@ -67,7 +61,6 @@ def test_the_same_notice_twice_is_applied_once(client, shops):
 
 
 def test_notices_out_of_order_never_move_the_payment_backwards(client, shops):
-    from .paygent_helpers import client as paygent_client  # noqa: F401
     start, paid = _pending_paid_order(client, shops)
     authorized = queued_notices(shops)[0]
     payment_id = authorized["payment_id"]

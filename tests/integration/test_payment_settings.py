@@ -13,19 +13,13 @@ from cart.models import Order, PaygentAccount, PaymentMethod
 from ..conftest import csrf_token
 from .certs import CertificateAuthority
 from .checkout_helpers import (add_to_cart, fill_zero_step, method, paidy_start,
-                               setup_shops, shop)
+                               shop)
 
 GOOD = {"public_key": "pk_test_newshop123", "capture_mode": "auth", "environment": "sandbox",
         "merchant_id": "900000777", "connect_id": "new_connect",
         "connect_password": "s3cret-connect-pass", "notice_hash_key": "s3cret-hash-key",
         "hide_from_on": "y", "hide_from": "300000", "note": "注意書きです",
         "note_on_payment_page": "y", "banner": "240x150"}
-
-
-@pytest.fixture
-def shops(app, sandbox):
-    setup_shops(app, sandbox)
-    return sandbox
 
 
 @pytest.fixture

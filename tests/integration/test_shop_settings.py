@@ -6,13 +6,7 @@ from cart.extensions import db
 from cart.models import DeliveryMethod, OutboxMail
 
 from ..conftest import csrf_token
-from .checkout_helpers import add_to_cart, delivery, method, setup_shops, shop
-
-
-@pytest.fixture
-def shops(app, sandbox):
-    setup_shops(app, sandbox)
-    return sandbox
+from .checkout_helpers import add_to_cart, delivery, method, shop
 
 
 def _post(client, path, data):
