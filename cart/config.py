@@ -43,6 +43,7 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
+    WTF_I18N_ENABLED = False  # WTForms' own catalogue (JapaneseForm), no Flask-Babel needed
     WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     JOB_WORKERS = int(os.environ.get("JOB_WORKERS", "4"))  # embedded thread pool only

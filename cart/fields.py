@@ -1,9 +1,18 @@
 """Form fields shared by every form, with messages in Japanese."""
 import unicodedata
 
+from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
+
+
+class JapaneseForm(FlaskForm):
+    """The base of every form: WTForms' own messages (a choice no page offers, a value that
+    cannot be converted) come in Japanese too, not only the ones written here."""
+
+    class Meta:
+        locales = ("ja",)
 
 
 class WholeNumberField(IntegerField):

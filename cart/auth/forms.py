@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from cart.fields import JapaneseForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(JapaneseForm):
     email = EmailField("メールアドレス", validators=[
         DataRequired("メールアドレスを入力してください。"),
         Length(max=254, message="254文字以内で入力してください。")])
@@ -13,5 +14,5 @@ class LoginForm(FlaskForm):
     submit = SubmitField("ログイン")
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(JapaneseForm):
     """CSRF-only form behind the logout button."""

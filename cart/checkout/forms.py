@@ -2,9 +2,10 @@
 import re
 import unicodedata
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
+
+from cart.fields import JapaneseForm
 
 PREFECTURES = [
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
@@ -38,7 +39,7 @@ def _kana(value):
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in value)
 
 
-class BuyerForm(FlaskForm):
+class BuyerForm(JapaneseForm):
     """購入者情報 (K1); 携帯電話番号 shown / required per the shop's settings (P5)."""
     buyer_name = StringField("氏名", filters=[_nfkc], validators=[
         DataRequired("氏名を入力してください。"), Length(max=50, message="50文字以内で入力してください。")])
@@ -107,7 +108,7 @@ def _int_or_none(value):
         return None
 
 
-class ChoiceForm(FlaskForm):
+class ChoiceForm(JapaneseForm):
     """配送方法 and お支払い方法 (K2, K3). Choices are filled in by the view."""
     delivery_method = RadioField("配送方法", coerce=_int_or_none, validate_choice=False,
                                  validators=[DataRequired("配送方法を選択してください。")])

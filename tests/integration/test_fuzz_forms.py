@@ -160,14 +160,12 @@ def messages(html: str) -> list[str]:
     return MESSAGE.findall(html)
 
 
-def assert_refused_in_japanese(html: str, strict: bool = True) -> None:
-    """The page explains the refusal in Japanese (every message, unless ``strict`` is off
-    because the request carried choice values no page offers)."""
+def assert_refused_in_japanese(html: str) -> None:
+    """The page explains the refusal, every message in Japanese (choice values no page
+    offers included)."""
     found = messages(html)
     assert found, "refused without any message on the page"
-    assert any(JA.search(m) for m in found), found
-    if strict:
-        assert all(JA.search(m) for m in found), f"message not in Japanese: {found}"
+    assert all(JA.search(m) for m in found), f"message not in Japanese: {found}"
 
 
 def assert_kept(html: str, expected: dict) -> None:
@@ -266,7 +264,6 @@ def test_product_forms(client, make_shop, login_as, data):
                                tax_rate=10, stock=3, published=True, description="説明"))
         db.session.commit()
     kept = db.session.scalar(select(Product).where(Product.code == "keep-1"))
-    strict = data.get("tax_rate", "10") in ("10", "8")
     for path in ("/admin/products/new", f"/admin/products/{kept.id}/edit"):
         before = rows(Product)
         response = client.post(path, data={"csrf_token": token(client, path), **data})
@@ -289,7 +286,7 @@ def test_product_forms(client, make_shop, login_as, data):
             continue
         assert response.status_code == 200, response.status_code
         html = response.get_data(as_text=True)
-        assert_refused_in_japanese(html, strict)
+        assert_refused_in_japanese(html)
         assert_kept(html, {k: typed(v).strip() if k == "code" else v for k, v in data.items()
                            if k in ("code", "name", "price", "stock", "description")})
         assert rows(Product) == before
@@ -341,16 +338,12 @@ def test_settings_forms(owner, settings_data, delivery_data, basic_data, kind, o
     else:
         assert response.status_code == 200
         html = response.get_data(as_text=True)
-        assert_refused_in_japanese(html, settings_data.get("cart_type", "zero") in ("zero",
-                                                                                    "three"))
+        assert_refused_in_japanese(html)
         assert_kept(html, {k: v for k, v in settings_data.items() if k in (
             "shop_email", "thanks_mail_subject", "conversion_tag", "pending_cancel_days")})
         assert rows(*tables) == before
 
     # 宅配便: new and edit
-    offered = {str(m.id) for m in db.session.scalars(select(PaymentMethod).where(
-        PaymentMethod.shop_id == shop().id))}
-    strict = set(delivery_data.get("payment_methods", [])) <= offered
     courier = db.session.scalar(select(func.min(DeliveryMethod.id)))  # (its name may change)
     for path in ("/admin/settings/deliveries/new", f"/admin/settings/deliveries/{courier}"):
         before = rows(*tables)
@@ -364,7 +357,7 @@ def test_settings_forms(owner, settings_data, delivery_data, basic_data, kind, o
             continue
         assert response.status_code == 200
         html = response.get_data(as_text=True)
-        assert_refused_in_japanese(html, strict)
+        assert_refused_in_japanese(html)
         assert_kept(html, {k: v for k, v in delivery_data.items() if k in ("name", "fee")})
         assert rows(*tables) == before
 
@@ -460,9 +453,6 @@ def test_paidy_settings_form_and_its_confirmation(owner, data, files, force):
     """(A full-width merchant ID is 9 digits to a regex, not to PAYGENT.)"""
     client = owner
     tables = (PaygentAccount, PaymentMethod)
-    strict = (data.get("capture_mode", "auth") in ("auth", "auth_capture")
-              and data.get("environment", "sandbox") in ("sandbox", "test", "production")
-              and data.get("banner", "320x100") in ("320x100", "240x150", "728x90"))
     path = "/admin/payment-methods/paidy"
     before = rows(*tables)
     response = client.post(path, data={"csrf_token": token(client, path), **data, **files},
@@ -482,7 +472,7 @@ def test_paidy_settings_form_and_its_confirmation(owner, data, files, force):
         return
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert_refused_in_japanese(html, strict)
+    assert_refused_in_japanese(html)
     expected = {k: (typed(v).strip() if k in ("public_key", "merchant_id", "connect_id") else v)
                 for k, v in data.items() if k in ("public_key", "merchant_id", "connect_id",
                                                   "note", "hide_under", "hide_from")}
@@ -737,8 +727,7 @@ def test_order_pages(client, login_as, shops, state, refund, version, adjust, id
     response = client.post(f"/admin/orders/{order.id}/refund", data={"csrf_token": csrf,
                                                                         **refund})
     assert response.status_code in (400, 409)
-    assert_refused_in_japanese(response.get_data(as_text=True),
-                               refund.get("mode", "full") in ("full", "partial"))
+    assert_refused_in_japanese(response.get_data(as_text=True))
     assert rows(*tables) == before
 
     # 受注完了一覧へ移動 / キャンセル一覧へ移動 from a stale page
@@ -829,7 +818,7 @@ def test_get_pages_with_fuzzed_queries(owner, search, any_id, page, ids, tab, dr
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     if messages(html):
-        assert_refused_in_japanese(html, False)
+        assert_refused_in_japanese(html)
     assert_kept(html, {k: v for k, v in search.items() if k in (
         "number", "name", "kana", "email", "phone", "amount_min", "amount_max", "trade_id",
         "date_from", "date_to")})
@@ -887,6 +876,7 @@ hashes = st.one_of(st.none(), st.just(DROP), texts,
 
 
 @fuzz(60)
+@example(changes={}, hc=None, raw=b"", charset="cp932", shop_code="%2F0", sign=False, huge=0)
 @example(changes={}, hc="ａ" * 64, raw=b"", charset="cp932", shop_code="demo", sign=False,
          huge=0)
 @example(changes={"payment_notice_id": "999", "payment_amount": "²"}, hc=None, raw=b"hc=\x82",
@@ -912,8 +902,9 @@ def test_notice_endpoint_takes_anything_and_applies_only_valid_hashes(
         before = _notice_state()
         response = client.post(f"/notices/paygent/{shop_code}", data=body,
                                content_type="application/x-www-form-urlencoded; charset=Shift_JIS")
-        assert response.status_code in (403, 404), response.status_code
-        if response.status_code == 403 or shop_code == "demo":  # (a '/' in it is no route)
+        # (a '/' in the code is no route, or "%2F" merges slashes into a 308: nothing applied)
+        assert response.status_code in (403, 404, 308), response.status_code
+        if response.status_code == 403 or shop_code == "demo":
             assert response.get_data() == b"result=1"
         assert _notice_state() == before
 

@@ -1,11 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
-from cart.fields import WholeNumberField
+from cart.fields import JapaneseForm, WholeNumberField
 
 
-class PaymentActionForm(FlaskForm):
+class PaymentActionForm(JapaneseForm):
     """売上確定 / キャンセル / 最新の状態を取得: CSRF and what the page showed."""
     state = HiddenField()
 
@@ -18,12 +17,12 @@ class RefundForm(PaymentActionForm):
     amount = WholeNumberField("返金額", validators=[Optional()])
 
 
-class OrderMoveForm(FlaskForm):
+class OrderMoveForm(JapaneseForm):
     """受注完了一覧へ移動 / 受注キャンセル一覧へ移動."""
     version = HiddenField()
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(JapaneseForm):
     """編集モード: 金額調整 (名目 and an amount per tax category) and 送料 (O5)."""
     version = HiddenField()
     adjust_label = StringField("名目", validators=[

@@ -1,13 +1,12 @@
 """受注一覧 (O1): tabs, 詳細検索フォーム and paging, each condition on an indexed column."""
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional
 
 from cart.extensions import db
-from cart.fields import WholeNumberField
+from cart.fields import JapaneseForm, WholeNumberField
 from cart.models import Order, Payment
 from cart.models.payment_method import DISPLAY_NAMES
 
@@ -18,7 +17,7 @@ TABS = {"active": ("受注一覧", ("new", "pending_payment")),
         "cancelled": ("キャンセル一覧", ("cancelled",))}
 
 
-class OrderSearchForm(FlaskForm):
+class OrderSearchForm(JapaneseForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 

@@ -1,11 +1,10 @@
 """支払方法設定 forms: Paidy via PAYGENT (①–⑪ plus environment and certificates), basic methods."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, HiddenField, PasswordField, RadioField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from cart.fields import WholeNumberField
+from cart.fields import JapaneseForm, WholeNumberField
 from cart.models.gateway import ENVIRONMENT_NAMES
 from cart.models.order import CAPTURE_MODES
 from cart.models.payment_method import BANNERS
@@ -41,7 +40,7 @@ class ConditionsMixin:
         return ok
 
 
-class PaidySettingsForm(ConditionsMixin, FlaskForm):
+class PaidySettingsForm(ConditionsMixin, JapaneseForm):
     draft = HiddenField()
     public_key = StringField("① パブリックキー", filters=[lambda v: v.strip() if v else v],
                              validators=[DataRequired("パブリックキーを入力してください。"),
@@ -71,7 +70,7 @@ class PaidySettingsForm(ConditionsMixin, FlaskForm):
                         default="320x100")
 
 
-class BasicMethodForm(ConditionsMixin, FlaskForm):
+class BasicMethodForm(ConditionsMixin, JapaneseForm):
     instructions = TextAreaField("サンクスメールに記載するご案内（振込先など）", validators=[
         Length(max=2000, message="2000文字以内で入力してください。")])
 

@@ -1,12 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from cart.fields import WholeNumberField
+from cart.fields import JapaneseForm, WholeNumberField
 from cart.models.catalog import TAX_RATE_NAMES
 
 
-class ProductForm(FlaskForm):
+class ProductForm(JapaneseForm):
     code = StringField("商品コード", filters=[lambda v: v.strip() if v else v], validators=[
         DataRequired("商品コードを入力してください。"),
         Length(max=40, message="40文字以内で入力してください。"),

@@ -1,14 +1,14 @@
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, RadioField, SelectMultipleField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from cart.fields import WholeNumberField
+from cart.fields import JapaneseForm, WholeNumberField
 from cart.models.store_settings import CART_TYPES
 
 
-class ShopSettingsForm(FlaskForm):
+class ShopSettingsForm(JapaneseForm):
     cart_type = RadioField("カートの種類", choices=list(CART_TYPES.items()),
                            validators=[DataRequired("カートの種類を選択してください。")])
     mobile_visible = BooleanField("携帯電話番号を表示する")
@@ -25,11 +25,20 @@ class ShopSettingsForm(FlaskForm):
 
 
 class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes; a value no box offers is refused in Japanese."""
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, validate_choice=False, **kwargs)
 
-class DeliveryForm(FlaskForm):
+    def pre_validate(self, form):
+        offered = {self.coerce(value) for value, *_ in self.choices or ()}
+        if any(value not in offered for value in self.data or ()):
+            raise ValidationError("一覧にない項目が選択されています。画面を開き直してください。")
+
+
+class DeliveryForm(JapaneseForm):
     name = StringField("宅配便の名称", validators=[
         DataRequired("名称を入力してください。"), Length(max=100, message="100文字以内で入力してください。")])
     fee = WholeNumberField("送料（税込）", validators=[
