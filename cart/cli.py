@@ -105,6 +105,15 @@ def orders_rollback(shop_code):
         click.echo(f"{shop.code}: {len(numbers)} cancelled {' '.join(numbers)}".rstrip())
 
 
+@orders_cli.command("settle")
+def orders_settle():
+    """Ask PAYGENT (094) about payment operations left open: unknown outcomes, and claims
+    whose process stopped before booking them."""
+    from cart.operations import settle_overdue
+    counts = settle_overdue()
+    click.echo(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing open")
+
+
 @notices_cli.command("fetch")
 @click.option("--shop", "shop_code", help="Only this shop (default: every shop)")
 def notices_fetch(shop_code):

@@ -10,7 +10,7 @@ never by guessing.
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -244,10 +244,25 @@ def settle_job(attempt_id: int, try_number: int) -> None:
         schedule_settle(attempt_id, try_number + 1)
 
 
+def claim_timeout() -> timedelta:
+    """How long a claim can be in flight: a process alive past this has booked it or timed out
+    (connect + read timeouts of the telegram, plus a margin for booking)."""
+    config = current_app.config
+    return timedelta(seconds=config["PAYGENT_CONNECT_TIMEOUT"] + config["PAYGENT_READ_TIMEOUT"]
+                     + 60)
+
+
+def _open(attempt) -> bool:
+    """Still to be settled: unknown, or claimed by a process that died before booking it."""
+    return attempt.outcome == "unknown" or (
+        attempt.outcome == "claimed" and _aware(attempt.created_at) < now() - claim_timeout())
+
+
 def settle(attempt_id: int) -> str:
-    """Ask PAYGENT what became of an unknown attempt and book it. Returns its outcome."""
+    """Ask PAYGENT what became of an unknown attempt (or of a claim its process never booked)
+    and book it. Returns its outcome."""
     attempt = db.session.get(PaymentAttempt, attempt_id)
-    if attempt is None or attempt.outcome != "unknown":
+    if attempt is None or not _open(attempt):
         return attempt.outcome if attempt else "missing"
     account = account_for(attempt.shop_id)
     payment_id, action, partial = attempt.paygent_payment_id, attempt.action, attempt.amount
@@ -261,10 +276,15 @@ def settle(attempt_id: int) -> str:
         attempt = db.session.get(PaymentAttempt, attempt_id)
         lock_payment(attempt.payment_id)
         db.session.refresh(attempt)
-        if attempt.outcome != "unknown":
+        if not _open(attempt):
             return attempt.outcome
         payment = db.session.get(Payment, attempt.payment_id)
         order = db.session.get(Order, attempt.order_id)
+        if attempt.outcome == "claimed":  # its process stopped between claim and booking
+            attempt.outcome = "unknown"
+            history.record(order, f"注文番号 : {order.number} ペイジェント "
+                                  f"{_verb(action)}の結果を確認中（処理が中断されたため）",
+                           _staff(attempt))
         if status in SETTLED[action]["waiting"]:
             outcome = "unknown"
         elif status in SETTLED[action]["done"]:
@@ -286,6 +306,27 @@ def settle(attempt_id: int) -> str:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def settle_overdue(limit: int = 500) -> dict:
+    """Settle every attempt left open past the claim timeout: unknown outcomes whose scheduled
+    checks ran out or were lost with a restarted process, and claims whose process stopped
+    before booking. Run by the periodic round and ``flask orders settle``; counts by outcome."""
+    ids = db.session.scalars(select(PaymentAttempt.id).where(
+        PaymentAttempt.outcome.in_(("claimed", "unknown")),
+        PaymentAttempt.created_at < now() - claim_timeout())
+        .order_by(PaymentAttempt.id).limit(limit)).all()
+    db.session.commit()
+    counts: dict[str, int] = {}
+    for attempt_id in ids:
+        try:
+            outcome = settle(attempt_id)
+        except Exception:  # one attempt's trouble must not stop the others
+            log.exception("settling attempt %s", attempt_id)
+            db.session.rollback()
+            outcome = "error"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 def refresh(shop_id: int, order_id: int, staff=None) -> str:

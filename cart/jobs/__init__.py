@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     app.extensions["jobs"] = backend
     minutes = float(app.config.get("NOTICE_POLL_MINUTES") or 0)
     if minutes > 0:
-        backend.start_notice_poller(minutes * 60, poll_missed_notices)
+        backend.start_notice_poller(minutes * 60, periodic_round)
     app.cli.add_command(jobs_cli)
 
 
@@ -43,6 +43,13 @@ def poll_missed_notices() -> dict:
     shops = db.session.scalars(select(Shop).join(PaygentAccount,
                                                  PaygentAccount.shop_id == Shop.id)).all()
     return {shop.code: fetch_missed(shop) for shop in shops}
+
+
+def periodic_round() -> dict:
+    """Every NOTICE_POLL_MINUTES: fetch missed notices (they may settle open attempts on their
+    own), then ask PAYGENT about attempts still open past the claim timeout."""
+    from cart.operations import settle_overdue
+    return {"notices": poll_missed_notices(), "attempts": settle_overdue()}
 
 
 jobs_cli = AppGroup("jobs", help="Background work.")

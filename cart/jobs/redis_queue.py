@@ -133,8 +133,9 @@ def run_worker(app: Flask, burst: bool = False) -> None:
 
 def _start_poll_enqueuer(app: Flask, queue: Queue, seconds: float) -> None:
     """N2 at scale: every few minutes one worker (whichever takes the Redis key first) queues
-    the missed-notice poll, so several workers never fetch for the same merchant at once."""
-    from cart.jobs import poll_missed_notices
+    the periodic round (missed notices, then overdue attempts), so several workers never fetch
+    for the same merchant at once."""
+    from cart.jobs import periodic_round
     jobs = RedisJobs(app)
 
     def loop():
@@ -143,7 +144,7 @@ def _start_poll_enqueuer(app: Flask, queue: Queue, seconds: float) -> None:
             try:
                 if queue.connection.set(f"cart:jobs:{queue.name}:notice-poll", os.getpid(),
                                         nx=True, ex=max(1, int(seconds * 0.9))):
-                    jobs.submit(poll_missed_notices)
+                    jobs.submit(periodic_round)
             except Exception:  # Redis away for a moment: the next round tries again
                 log.exception("queueing the missed-notice poll")
 

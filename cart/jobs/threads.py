@@ -54,6 +54,6 @@ class ThreadJobs:
                     try:
                         poll()
                     except Exception:  # the next round tries again
-                        log.exception("missed-notice poll")
+                        log.exception("periodic round (missed notices, open attempts)")
 
         threading.Thread(target=loop, name="notice-poller", daemon=True).start()

@@ -43,6 +43,7 @@ class Payment(ShopOwned, Timestamps, db.Model):
 class PaymentAttempt(ShopOwned, db.Model):
     """One payment operation (capture, cancel, refund) from claim to settled outcome."""
     __tablename__ = "payment_attempts"
+    __table_args__ = (Index("ix_payment_attempts_outcome_created", "outcome", "created_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), nullable=False,

@@ -278,3 +278,56 @@ def test_auth_and_capture_shops_capture_automatically(app, sandbox, client, logi
     assert payment.status == "40" and len(sandbox.telegrams("341")) == 1
     lines = _history(order)
     assert any("売上処理を実行" in t for t in lines)
+
+
+# -- a process that stops between the claim and the booking ---------------------------------
+def _claim_then_stop(order, minutes_ago: float) -> int:
+    """What a web process leaves behind when it dies right after claiming a capture: the
+    attempt claimed, the payment marked in flight, nothing booked."""
+    from datetime import timedelta
+    attempt_id = operations._claim(order.shop_id, order.id, "capture", None, None, "order", None)
+    attempt = db.session.get(PaymentAttempt, attempt_id)
+    attempt.created_at = operations.now() - timedelta(minutes=minutes_ago)
+    db.session.commit()
+    return attempt_id
+
+
+def test_a_claim_left_by_a_stopped_process_is_settled_as_done_when_paygent_acted(
+        runner, client, order, sandbox):
+    attempt_id = _claim_then_stop(order, minutes_ago=5)
+    # PAYGENT got the 341 and captured; its notice has not come (and may never)
+    sandbox.control(f"payments/{order.payment.paygent_payment_id}/change", action="capture",
+                    notify=False)
+    refused = act(client, order, "capture")  # meanwhile the order stays claimed
+    assert refused.status_code == 409
+    assert "処理結果を確認中の操作があります" in refused.get_data(as_text=True)
+    result = runner.invoke(args=["orders", "settle"])
+    assert result.exit_code == 0 and "succeeded 1" in result.output
+    db.session.expire_all()
+    payment = payment_of(order)
+    assert payment.status == "40" and payment.in_flight_attempt_id is None
+    assert db.session.get(PaymentAttempt, attempt_id).outcome == "succeeded"
+    lines = _history(order)
+    assert any("売上処理の結果を確認中（処理が中断されたため）" in t for t in lines)
+    assert any("売上処理を実行" in t for t in lines)
+    assert sandbox.telegrams("341") == [] and len(sandbox.telegrams("094")) == 1
+
+
+def test_a_claim_left_by_a_stopped_process_is_freed_when_paygent_did_not_act(
+        client, order, sandbox):
+    attempt_id = _claim_then_stop(order, minutes_ago=5)
+    act(client, order, "refresh")  # 「最新の状態を取得」, as the page advises
+    db.session.expire_all()
+    assert db.session.get(PaymentAttempt, attempt_id).outcome == "failed"
+    assert payment_of(order).in_flight_attempt_id is None
+    act(client, order, "capture")  # the order can be worked again, and is captured once
+    assert payment_of(order).status == "40" and len(sandbox.telegrams("341")) == 1
+
+
+def test_a_claim_still_in_its_telegram_time_is_left_alone(app, order, sandbox):
+    from cart.jobs import periodic_round
+    attempt_id = _claim_then_stop(order, minutes_ago=0)
+    assert periodic_round()["attempts"] == {}
+    db.session.expire_all()
+    assert db.session.get(PaymentAttempt, attempt_id).outcome == "claimed"
+    assert sandbox.telegrams("094") == []
