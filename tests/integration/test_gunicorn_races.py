@@ -28,6 +28,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class Served(str):
+    """The URL gunicorn serves on, with its master's process id (to kill its workers)."""
+    master_pid: int
+
+
 @pytest.fixture
 def gunicorn(app, database_url, sandbox):
     """The app under gunicorn: 3 worker processes × 4 threads, on the test's database."""
@@ -41,7 +46,8 @@ def gunicorn(app, database_url, sandbox):
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
          "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    url = Served(f"http://127.0.0.1:{port}")
+    url.master_pid = process.pid
     deadline = time.monotonic() + 60  # workers boot and import the app; CI machines are busy
     while time.monotonic() < deadline:
         try:
