@@ -21,7 +21,7 @@ from cart.models import OrderHistory, Payment, PaymentAttempt
 
 from .checkout_helpers import setup_shops
 from .order_helpers import paid_order
-from .test_gunicorn_races import _form, _signed_in, gunicorn  # noqa: F401  (the fixture)
+from .http_helpers import page_form, signed_in
 
 
 def _until(condition, seconds: float, what: str):
@@ -45,8 +45,8 @@ def test_a_worker_killed_mid_capture_is_settled_once_from_paygent(app, sandbox, 
     order = paid_order(app, sandbox)
     order_id, payment_id = order.id, order.payment.paygent_payment_id
     db.session.commit()
-    staff = _signed_in(gunicorn)
-    form = _form(staff, gunicorn, order_id)
+    staff = signed_in(gunicorn)
+    form = page_form(staff, gunicorn, order_id)
     sandbox.control("settings", latency_ms=2500)  # the 341 is out for 2.5 s
 
     def click():
@@ -77,7 +77,7 @@ def test_a_worker_killed_mid_capture_is_settled_once_from_paygent(app, sandbox, 
     attempt.created_at = operations.now() - timedelta(minutes=10)
     db.session.commit()
     _until(lambda: len(_workers(gunicorn.master_pid)) == 3, 60, "gunicorn's new workers")
-    staff = _signed_in(gunicorn)
+    staff = signed_in(gunicorn)
     page = staff.get(f"{gunicorn}/admin/orders/{order_id}").text
     assert "ペイジェントへの処理の結果を確認中です。" in page and "売上確定</button>" not in page
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
@@ -93,6 +93,6 @@ def test_a_worker_killed_mid_capture_is_settled_once_from_paygent(app, sandbox, 
     assert sum("売上処理の結果を確認中（処理が中断されたため）" in t for t in lines) == 1
     assert sum("売上処理を実行" in t for t in lines) == 1
     again = staff.post(f"{gunicorn}/admin/orders/{order_id}/capture",
-                       data=_form(staff, gunicorn, order_id), allow_redirects=False, timeout=30)
+                       data=page_form(staff, gunicorn, order_id), allow_redirects=False, timeout=30)
     assert again.status_code == 409  # already captured: refused, nothing sent
     assert [t["request"]["payment_id"] for t in sandbox.telegrams("341")] == [payment_id]

@@ -1,14 +1,8 @@
 """Through gunicorn (several processes), concurrent requests and notices capture once."""
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 
-import pytest
-import requests
 from sqlalchemy import select
 
 from cart import operations
@@ -17,59 +11,8 @@ from cart.models import Order, OrderHistory, Payment
 from payments import rules
 
 from .checkout_helpers import setup_shops
+from .http_helpers import page_form, signed_in
 from .order_helpers import paid_order
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Served(str):
-    """The URL gunicorn serves on, with its master's process id (to kill its workers)."""
-    master_pid: int
-
-
-@pytest.fixture
-def gunicorn(app, database_url, sandbox):
-    """The app under gunicorn: 3 worker processes × 4 threads, on the test's database."""
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=app.config["SECRET_KEY"],
-               SANDBOX_ENABLED="0", SANDBOX_URL=sandbox.url,
-               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", NOTICE_POLL_MINUTES="0",
-               LOG_LEVEL="WARNING", GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="3",
-               REDIS_URL=app.config.get("REDIS_URL", ""), RQ_QUEUE=app.config["RQ_QUEUE"])
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
-         "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
-    url = Served(f"http://127.0.0.1:{port}")
-    url.master_pid = process.pid
-    deadline = time.monotonic() + 60  # workers boot and import the app; CI machines are busy
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/admin/login", timeout=10).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
-    yield url
-    process.terminate()
-    process.wait(timeout=15)
-
-
-def _signed_in(url: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(url + "/admin/login").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    session.post(url + "/admin/login", data={"csrf_token": token, "email": "staff@example.com",
-                                             "password": "demo1234"})
-    return session
 
 
 def test_twenty_concurrent_captures_and_a_notice_send_one_341(app, sandbox, gunicorn):
@@ -79,11 +22,8 @@ def test_twenty_concurrent_captures_and_a_notice_send_one_341(app, sandbox, guni
     _notices_to(gunicorn, sandbox)
     sandbox.control("settings", latency_ms=150)
     db.session.commit()
-    sessions = [_signed_in(gunicorn) for _ in range(20)]
-    pages = [s.get(f"{gunicorn}/admin/orders/{order_id}").text for s in sessions]
-    forms = [{"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                                      p).group(1),
-              "state": re.search(r'name="state" value="([^"]*)"', p).group(1)} for p in pages]
+    sessions = [signed_in(gunicorn) for _ in range(20)]
+    forms = [page_form(s, gunicorn, order_id) for s in sessions]
     start, statuses = threading.Barrier(20), []
 
     def click(session, form):
@@ -121,13 +61,6 @@ def _notices_to(gunicorn, sandbox) -> None:
     sandbox.server.app.extensions["sandbox"].dispatcher.start()
 
 
-def _form(session, url, order_id, **extra) -> dict:
-    page = session.get(f"{url}/admin/orders/{order_id}").text
-    return {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                                    page).group(1),
-            "state": re.search(r'name="state" value="([^"]*)"', page).group(1), **extra}
-
-
 def test_captures_cancels_and_refunds_racing_send_one_telegram_per_operation(
         app, sandbox, gunicorn):
     """20 staff at once on four orders (capture against cancel, cancels, full refunds,
@@ -145,8 +78,8 @@ def test_captures_cancels_and_refunds_racing_send_one_telegram_per_operation(
             + [(cancelled.id, "cancel-payment", {})] * 4
             + [(refunded.id, "refund", {"mode": "full"})] * 5
             + [(partly.id, "refund", {"mode": "partial", "amount": "1000"})] * 5)
-    sessions = [_signed_in(gunicorn) for _ in plan]
-    forms = [_form(s, gunicorn, order_id, **extra)
+    sessions = [signed_in(gunicorn) for _ in plan]
+    forms = [page_form(s, gunicorn, order_id, **extra)
              for s, (order_id, _, extra) in zip(sessions, plan)]
     sent_before = {k: len(sandbox.telegrams(k)) for k in ("340", "341", "342")}
     start, statuses = threading.Barrier(len(plan)), []
