@@ -1,5 +1,4 @@
 """Through gunicorn (several processes), concurrent requests and notices capture once."""
-import re
 import threading
 import time
 
