@@ -47,9 +47,12 @@ def poll_missed_notices() -> dict:
 
 def periodic_round() -> dict:
     """Every NOTICE_POLL_MINUTES: fetch missed notices (they may settle open attempts on their
-    own), then ask PAYGENT about attempts still open past the claim timeout."""
+    own), ask PAYGENT about attempts still open past the claim timeout, then resume the bulk
+    runs whose process stopped (their open attempts are settled by then)."""
+    from cart.admin.bulk.services import resume_interrupted
     from cart.operations import settle_overdue
-    return {"notices": poll_missed_notices(), "attempts": settle_overdue()}
+    return {"notices": poll_missed_notices(), "attempts": settle_overdue(),
+            "bulk_runs": resume_interrupted()}
 
 
 jobs_cli = AppGroup("jobs", help="Background work.")

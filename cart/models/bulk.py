@@ -24,6 +24,7 @@ class BulkRun(ShopOwned, db.Model):
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  nullable=False, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last start
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     items = relationship("BulkRunItem", lazy="select", order_by="BulkRunItem.id")

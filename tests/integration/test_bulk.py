@@ -169,3 +169,53 @@ def test_demo_orders_command(runner, app, sandbox):
     assert {o.capture_mode for o in db.session.scalars(select(Order))} == {"auth"}
     bad = runner.invoke(args=["demo", "orders", "--shop", "nope", "--count", "1"])
     assert bad.exit_code != 0
+
+
+def test_a_run_whose_process_stopped_is_resumed_and_captures_each_order_once(
+        app, client, paid, sandbox):
+    """The web process died during a run: one order captured and booked, one capture out at
+    PAYGENT (it acted; the shop never heard), two not started. The periodic round settles the
+    open capture from PAYGENT and resumes the run with what was left."""
+    from cart import operations
+    from cart.jobs import periodic_round
+    from cart.models import BulkRunItem, PaymentAttempt
+    staff = db.session.scalar(select(Staff).where(Staff.email == "staff@example.com"))
+    done, in_flight, waiting1, waiting2 = paid[:4]
+    long_ago = operations.now() - timedelta(minutes=20)
+    run = BulkRun(shop_id=shop().id, token="died", staff_id=staff.id, total=4,
+                  status="running", created_at=long_ago, started_at=long_ago)
+    db.session.add(run)
+    db.session.flush()
+    items = [BulkRunItem(shop_id=run.shop_id, run_id=run.id, order_id=o.id) for o in paid[:4]]
+    db.session.add_all(items)
+    db.session.commit()
+    operations.run(run.shop_id, done.id, "capture", staff=staff, source="bulk")
+    bulk._finish_item(items[0].id, "success", "", "")  # booked before the process died
+    attempt_id = operations._claim(run.shop_id, in_flight.id, "capture", None, staff, "bulk",
+                                   None)
+    db.session.get(PaymentAttempt, attempt_id).created_at = long_ago
+    db.session.commit()
+    sandbox.control(f"payments/{in_flight.payment.paygent_payment_id}/change",
+                    action="capture", notify=False)
+    alive = BulkRun(shop_id=run.shop_id, token="alive", staff_id=staff.id, total=0,
+                    status="running", started_at=operations.now())
+    db.session.add(alive)
+    db.session.commit()
+
+    result = periodic_round()
+    assert result["attempts"] == {"succeeded": 1} and result["bulk_runs"] == [run.id]
+    wait_jobs()
+    run = db.session.get(BulkRun, run.id)
+    assert (run.status, run.succeeded, run.failed) == ("done", 4, 0)
+    assert db.session.get(BulkRun, alive.id).status == "running"  # still in its time
+    assert {i.outcome for i in db.session.scalars(select(BulkRunItem).where(
+        BulkRunItem.run_id == run.id))} == {"success"}
+    sent = [t["request"]["payment_id"] for t in sandbox.telegrams("341")]
+    assert sorted(sent) == sorted(o.payment.paygent_payment_id
+                                  for o in (done, waiting1, waiting2))
+    for order in paid[:4]:
+        assert db.session.scalar(select(Payment.status).where(Payment.order_id == order.id)) \
+            == "40"
+        lines = db.session.scalars(select(OrderHistory.text).where(
+            OrderHistory.order_id == order.id)).all()
+        assert sum("外部決済一括処理（売上確定処理） : 正常終了" in t for t in lines) == 1, lines

@@ -8,9 +8,10 @@ import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cart import history, jobs, operations
@@ -90,13 +91,17 @@ def new_token() -> str:
 
 
 def execute(run_id: int) -> None:
-    """The job: capture every order of the run, a bounded number of telegrams at a time."""
+    """The job: capture every order of the run still to do, a bounded number of telegrams at a
+    time. Started once per queueing (queued → running); a resumed run does only what is left."""
     app = current_app._get_current_object()
-    run = db.session.get(BulkRun, run_id)
-    if run is None or run.status != "queued":
+    started = db.session.execute(update(BulkRun).where(
+        BulkRun.id == run_id, BulkRun.status == "queued").values(
+        status="running", started_at=utcnow()))
+    db.session.commit()
+    if started.rowcount != 1:
         return
-    db.session.execute(update(BulkRun).where(BulkRun.id == run_id).values(status="running"))
-    item_ids = [i.id for i in run.items]
+    run = db.session.get(BulkRun, run_id)
+    item_ids = [i.id for i in run.items if i.outcome == "pending"]
     shop_id, staff_id = run.shop_id, run.staff_id
     db.session.commit()
     width = max(1, int(app.config.get("BULK_CONCURRENCY", 8)))
@@ -150,12 +155,18 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
 
 
 def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
-    """Book one order's result, its 変更履歴 line and the run's counters, in one transaction."""
+    """Book one order's result, its 変更履歴 line and the run's counters, in one transaction;
+    once per item, even if a resumed run overlaps the one it replaced."""
     try:
         begin_write()
-        item = db.session.get(BulkRunItem, item_id)
-        item.outcome, item.code, item.message = outcome, code or "", (message or "")[:300]
-        item.finished_at = utcnow()
+        booked = db.session.execute(update(BulkRunItem).where(
+            BulkRunItem.id == item_id, BulkRunItem.outcome == "pending").values(
+            outcome=outcome, code=code or "", message=(message or "")[:300],
+            finished_at=utcnow()))
+        if booked.rowcount != 1:
+            db.session.rollback()
+            return
+        item = db.session.get(BulkRunItem, item_id, populate_existing=True)
         counter = BulkRun.succeeded if outcome == "success" else BulkRun.failed
         db.session.execute(update(BulkRun).where(BulkRun.id == item.run_id).values(
             {counter: counter + 1}))
@@ -167,6 +178,26 @@ def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def resume_interrupted(limit: int = 100) -> list[int]:
+    """Queue again the runs whose process stopped: queued or running for longer than any run
+    can take (JOB_TIMEOUT). Each resumes with the orders it had not finished; open payment
+    operations are settled first by the same periodic round. Returns the run ids."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["JOB_TIMEOUT"])
+    stale = or_(and_(BulkRun.status == "queued", BulkRun.created_at < cutoff),
+                and_(BulkRun.status == "running", BulkRun.started_at < cutoff))
+    resumed = []
+    for run_id in db.session.scalars(select(BulkRun.id).where(stale).order_by(BulkRun.id)
+                                      .limit(limit)).all():
+        requeued = db.session.execute(update(BulkRun).where(BulkRun.id == run_id, stale)
+                                      .values(status="queued"))
+        db.session.commit()
+        if requeued.rowcount == 1:
+            log.warning("bulk run %s was interrupted: resuming it", run_id)
+            jobs.submit(execute, run_id)
+            resumed.append(run_id)
+    return resumed
 
 
 def recent_runs(shop_id: int) -> list[BulkRun]:
