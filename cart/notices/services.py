@@ -126,6 +126,10 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
     if payment is None:
         return "unmatched"
     payment = operations.lock_payment(payment.id)  # one booking at a time per payment
+    if notice.payment_id and payment.paygent_payment_id not in ("", notice.payment_id):
+        # A partial refund booked while this notice waited for the lock moved the order to
+        # the remainder's payment: the notice speaks of the payment it replaced.
+        return _other_payment_of_the_order(order, payment, notice)
     if notice.payment_id and not payment.paygent_payment_id:
         payment.paygent_payment_id = notice.payment_id
     if payment.in_flight_attempt_id:

@@ -137,3 +137,36 @@ def test_an_authorised_amount_that_differs_holds_the_order(client, shops):
     [order] = orders()
     assert order.status == "pending_payment" and order.needs_review
     assert db.session.scalar(select(PaymentNotice)).outcome == "mismatch"
+
+
+def test_a_notice_waiting_while_a_partial_refund_moves_the_order_leaves_the_rest_alone(
+        app, client, shops, monkeypatch):
+    """On PostgreSQL a notice can find the order's payment by its 取引ID, then wait for the row
+    lock while a partial refund's reply is booked, which moves the order to the remainder's
+    new 取引ID. The notice (返金済 of the payment that was replaced) must leave it alone."""
+    from cart import operations
+    from payments.paygent.notices import notice_hash
+
+    from .order_helpers import paid_order
+    order = paid_order(app, shops)
+    assert operations.run(order.shop_id, order.id, "capture").kind == "done"
+    old_id, total, order_id = order.payment.paygent_payment_id, order.payment.amount, order.id
+    real_lock = operations.lock_payment
+
+    def refund_books_first(payment_pk):
+        monkeypatch.setattr(operations, "lock_payment", real_lock)
+        assert operations.run(order.shop_id, order_id, "refund", 1000).kind == "done"
+        return real_lock(payment_pk)
+
+    monkeypatch.setattr(operations, "lock_payment", refund_books_first)
+    fields = {"payment_notice_id": "880001", "payment_id": old_id, "trading_id": order.number,
+              "payment_type": "22", "payment_status": "60", "payment_amount": str(total)}
+    assert post(client, {**fields, "hc": notice_hash(fields, HASH_KEY)}).get_data() == \
+        b"result=0"
+    db.session.expire_all()
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
+    assert payment.paygent_payment_id != old_id
+    assert (payment.status, payment.amount) == ("40", total - 1000)
+    kept = db.session.scalar(select(PaymentNotice).where(
+        PaymentNotice.payment_notice_id == "880001"))
+    assert kept.outcome == "ignored"
