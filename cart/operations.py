@@ -350,13 +350,20 @@ def refresh(shop_id: int, order_id: int, staff=None) -> str:
                       + codes.explain(result.code))
     try:
         begin_write()
-        payment = db.session.get(Payment, payment_pk)
+        payment = lock_payment(payment_pk)
         order = payment.order
         before = payment.status
         if not payment.paygent_payment_id:
             payment.paygent_payment_id = result.get("payment_id")
-        if payment.in_flight_attempt_id is None and result.get("payment_status"):
-            payment.status = result.get("payment_status")
+        status = result.get("payment_status")
+        # Apply the answer unless something overtook the inquiry: an operation now in flight,
+        # a partial refund that moved the order to a new 取引ID, or a later status booked
+        # meanwhile (PAYGENT never moves a payment backwards).
+        if (payment.in_flight_attempt_id is None and status
+                and key.get("payment_id", payment.paygent_payment_id)
+                == payment.paygent_payment_id
+                and st.moves_forward(status, payment.status)):
+            payment.status = status
             amount = result.get("payment_amount")
             if amount.isdigit():
                 payment.amount = int(amount)

@@ -34,5 +34,19 @@ INTERMEDIATE = {CAPTURE_REQUESTED, CANCEL_REQUESTED, REFUND_REQUESTED}
 FINAL = {CANCELLED, AUTH_EXPIRED, REFUNDED}
 
 
+#: How far along its life a Paidy payment is: what PAYGENT says may only move it forward
+#: (notices arrive in any order; an inquiry may answer before an operation that overtook it).
+PROGRESS = {
+    "10": 0, AUTH_NG: 1, AUTHORIZED: 2, CAPTURE_REQUESTED: 3, CANCEL_REQUESTED: 3,
+    CAPTURED: 4, CAPTURED_LOCKED: 5, REFUND_REQUESTED: 6, CANCELLED: 7, AUTH_EXPIRED: 7,
+    REFUNDED: 8,
+}
+
+
+def moves_forward(new: str, current: str) -> bool:
+    """Whether ``new`` is at least as far along as ``current`` (unknown codes count as -1)."""
+    return PROGRESS.get(new, -1) >= PROGRESS.get(current, -1)
+
+
 def name(status: str) -> str:
     return PAIDY_NAMES.get(status, status)

@@ -17,14 +17,6 @@ from payments.paygent.notices import Notice, verify_notice
 
 log = logging.getLogger("cart.notices")
 
-# How far along its life a Paidy payment is; a notice may only move it forward.
-PROGRESS = {
-    "10": 0, st.AUTH_NG: 1, st.AUTHORIZED: 2, st.CAPTURE_REQUESTED: 3, st.CANCEL_REQUESTED: 3,
-    st.CAPTURED: 4, st.CAPTURED_LOCKED: 5, st.REFUND_REQUESTED: 6, st.CANCELLED: 7,
-    st.AUTH_EXPIRED: 7, st.REFUNDED: 8,
-}
-
-
 #: States a payment can only be in after Paidy authorised it.
 AUTHORIZED_ONWARDS = {st.AUTHORIZED, st.CAPTURE_REQUESTED, st.CANCEL_REQUESTED, st.CAPTURED,
                       st.CAPTURED_LOCKED, st.REFUND_REQUESTED}
@@ -134,7 +126,7 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         payment.paygent_payment_id = notice.payment_id
     if payment.in_flight_attempt_id:
         return _settles_in_flight(order, payment, notice)
-    if PROGRESS.get(notice.payment_status, -1) <= PROGRESS.get(payment.status, -1):
+    if st.PROGRESS.get(notice.payment_status, -1) <= st.PROGRESS.get(payment.status, -1):
         return "ignored"
     before = payment.status
     payment.status = notice.payment_status

@@ -29,8 +29,8 @@ from cart.extensions import db
 from cart.models import (BulkRun, DeliveryMethod, Order, OrderHistory,
                          PaygentAccount, Payment, PaymentMethod, PaymentNotice, Product,
                          SettingsDraft, Shop, ShopSettings)
-from cart.notices.services import PROGRESS
 from payments.paygent.codec import decode_form, encode_form
+from payments.status import PROGRESS
 from payments.paygent.notices import notice_hash
 
 from ..conftest import PASSWORD

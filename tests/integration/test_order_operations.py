@@ -331,3 +331,28 @@ def test_a_claim_still_in_its_telegram_time_is_left_alone(app, order, sandbox):
     db.session.expire_all()
     assert db.session.get(PaymentAttempt, attempt_id).outcome == "claimed"
     assert sandbox.telegrams("094") == []
+
+
+def test_an_inquiry_overtaken_by_a_capture_does_not_move_the_payment_back(
+        client, order, sandbox, monkeypatch):
+    """「最新の状態を取得」 asks PAYGENT (094: オーソリOK); before its answer is booked another
+    staff member's 売上確定 completes. The older answer must not undo the capture."""
+    real_client_for = operations.client_for
+
+    def overtaken(account, order_id=None):
+        gateway = real_client_for(account, order_id)
+        inquire = gateway.inquire
+
+        def answer_then_capture(**key):
+            result = inquire(**key)
+            assert operations.run(order.shop_id, order.id, "capture").kind == "done"
+            return result
+        gateway.inquire = answer_then_capture
+        return gateway
+
+    monkeypatch.setattr(operations, "client_for", overtaken)
+    act(client, order, "refresh")
+    monkeypatch.setattr(operations, "client_for", real_client_for)
+    db.session.expire_all()
+    assert payment_of(order).status == "40"
+    assert not any("から更新" in line for line in _history(order))
