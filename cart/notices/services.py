@@ -60,14 +60,7 @@ def record_and_apply(shop, fields: dict) -> str:
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
-    try:
-        outcome = _apply(shop, notice, record)
-        record.outcome = outcome
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return outcome
+    return _apply_recorded(shop, notice, record)
 
 
 def rematch(shop, record_id: int) -> str | None:
@@ -80,11 +73,21 @@ def rematch(shop, record_id: int) -> str | None:
         claimed = db.session.execute(update(PaymentNotice).where(
             PaymentNotice.id == record_id, PaymentNotice.shop_id == shop.id,
             PaymentNotice.outcome == "unmatched").values(outcome="received"))
-        if claimed.rowcount != 1:
-            db.session.rollback()
-            return None
         record = db.session.get(PaymentNotice, record_id, populate_existing=True)
-        outcome = _apply(shop, Notice.from_fields(json.loads(record.fields)), record)
+    except BaseException:
+        db.session.rollback()
+        raise
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return None
+    return _apply_recorded(shop, Notice.from_fields(json.loads(record.fields)), record)
+
+
+def _apply_recorded(shop, notice: Notice, record: PaymentNotice) -> str:
+    """Apply a recorded notice and keep what became of it, in the transaction that recorded
+    (or claimed) it; commits, or rolls back on any error."""
+    try:
+        outcome = _apply(shop, notice, record)
         record.outcome = outcome
         db.session.commit()
     except BaseException:
