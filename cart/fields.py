@@ -7,6 +7,11 @@ from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 
+def stripped(value):
+    """Filter: what was typed, without the spaces and line breaks around it."""
+    return value.strip() if value else value
+
+
 class JapaneseForm(FlaskForm):
     """The base of every form: WTForms' own messages (a choice no page offers, a value that
     cannot be converted) come in Japanese too, not only the ones written here."""

@@ -51,13 +51,11 @@ def checked_selection(shop_id: int, raw_ids: list[str]) -> list[Order]:
     # like an order no longer in the list, it makes the whole selection stale
     valid = [i for i in raw if i.isascii() and i.isdigit() and len(i) < 10]
     ids = {int(i) for i in valid}
-    named_nothing = len(valid) < len(raw)
     if len(ids) > MAX_ORDERS:
         raise BulkError(f"一度に処理できるのは{MAX_ORDERS}件までです（{len(ids)}件選択されています）。"
                         f"選択を{MAX_ORDERS}件以下にしてください。")
-    orders = db.session.scalars(unprocessed(shop_id).where(Order.id.in_(ids))).all() \
-        if ids else []
-    if named_nothing or len(orders) != len(ids):
+    orders = db.session.scalars(unprocessed(shop_id).where(Order.id.in_(ids))).all()
+    if len(valid) < len(raw) or len(orders) != len(ids):
         raise BulkError("選択した受注の中に、処理済みまたは対象外になった受注があります。"
                         "未処理一覧を確認して、もう一度選択してください。")
     return orders

@@ -1,7 +1,7 @@
 """差分通知の受信履歴: what PAYGENT told the shop, and the notices no order could be found for."""
 import json
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -46,8 +46,7 @@ def rematch_notice(notice_id):
     """再照合: apply an unmatched notice again, now that its order may be known."""
     notice = get_or_404(PaymentNotice, notice_id)
     if not FlaskForm().validate_on_submit():
-        flash("画面の有効期限が切れました。もう一度操作してください。", "error")
-        return redirect(url_for("notice_log.show", notice_id=notice.id))
+        abort(400)
     outcome = rematch(current_user.shop, notice.id)
     if outcome is None:
         flash("この通知は照合済みです。", "info")

@@ -4,7 +4,7 @@ from wtforms import (BooleanField, HiddenField, PasswordField, RadioField, Selec
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from cart.fields import JapaneseForm, WholeNumberField
+from cart.fields import JapaneseForm, WholeNumberField, stripped
 from cart.models.gateway import ENVIRONMENT_NAMES
 from cart.models.order import CAPTURE_MODES
 from cart.models.payment_method import BANNERS
@@ -42,7 +42,7 @@ class ConditionsMixin:
 
 class PaidySettingsForm(ConditionsMixin, JapaneseForm):
     draft = HiddenField()
-    public_key = StringField("① パブリックキー", filters=[lambda v: v.strip() if v else v],
+    public_key = StringField("① パブリックキー", filters=[stripped],
                              validators=[DataRequired("パブリックキーを入力してください。"),
                                          Regexp(PUBLIC_KEY, message="パブリックキーは pk_live_ または pk_test_ で始まる英数字で入力してください。")])
     logo = FileField("② 決済モーダル用ロゴ画像")
@@ -52,10 +52,10 @@ class PaidySettingsForm(ConditionsMixin, JapaneseForm):
                               validators=[DataRequired("同時売上フラグを選択してください。")])
     environment = SelectField("接続先", choices=list(ENVIRONMENT_NAMES.items()),
                               default="sandbox")
-    merchant_id = StringField("④ マーチャントID", filters=[lambda v: v.strip() if v else v],
+    merchant_id = StringField("④ マーチャントID", filters=[stripped],
                               validators=[DataRequired("マーチャントIDを入力してください。"),
                                           Regexp(r"^[0-9]{9}\Z", message="マーチャントIDは9桁の半角数字で入力してください。")])
-    connect_id = StringField("⑤ 接続ID", filters=[lambda v: v.strip() if v else v],
+    connect_id = StringField("⑤ 接続ID", filters=[stripped],
                              validators=[DataRequired("接続IDを入力してください。"),
                                          Regexp(r"^[A-Za-z0-9_]{1,32}\Z", message="接続IDは32文字以内の半角英数字で入力してください。")])
     connect_password = PasswordField("⑥ 接続IDパスワード", validators=[

@@ -1,12 +1,12 @@
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
-from cart.fields import JapaneseForm, WholeNumberField
+from cart.fields import JapaneseForm, WholeNumberField, stripped
 from cart.models.catalog import TAX_RATE_NAMES
 
 
 class ProductForm(JapaneseForm):
-    code = StringField("商品コード", filters=[lambda v: v.strip() if v else v], validators=[
+    code = StringField("商品コード", filters=[stripped], validators=[
         DataRequired("商品コードを入力してください。"),
         Length(max=40, message="40文字以内で入力してください。"),
         Regexp(r"^[A-Za-z0-9_-]+\Z",
