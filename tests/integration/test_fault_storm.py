@@ -69,6 +69,8 @@ def _storm(app, order_ids, sandbox, seed: int) -> Counter:
                     continue
                 action, amount = step
                 with lock:
+                    if counts["operations"] >= OPERATIONS:
+                        return  # another thread took the last operation meanwhile
                     counts["operations"] += 1
                     faulty = rng.random() < FAULT_RATE
                     if faulty:
