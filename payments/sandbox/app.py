@@ -7,7 +7,9 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
+from collections import Counter
 from datetime import datetime, timezone
 
 from flask import Flask, Response, jsonify, request, send_from_directory
@@ -35,6 +37,16 @@ class Sandbox:
     def __init__(self, store: Store):
         self.store = store
         self.dispatcher = Dispatcher(store)
+        self._arrived, self._lock = Counter(), threading.Lock()
+
+    def arrived(self, kind: str) -> None:
+        with self._lock:
+            self._arrived[kind] += 1
+
+    def arrivals(self, kind: str) -> int:
+        """Telegrams of this kind received so far, answered or still being processed."""
+        with self._lock:
+            return self._arrived[kind]
 
 
 def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flask:
@@ -64,6 +76,7 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
     def _telegram(path_kind: str):
         fields = decode_form(request.get_data())
         kind = fields.get("telegram_kind", "")
+        sandbox.arrived(kind)
         merchant_id = fields.get("merchant_id", "")
         merchant = store.merchant(merchant_id)
         fault = None

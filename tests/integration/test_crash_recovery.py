@@ -56,11 +56,13 @@ def test_a_worker_killed_mid_capture_is_settled_once_from_paygent(app, sandbox, 
         except requests.RequestException:
             pass  # the worker died under the request
 
+    arrived = sandbox.server.app.extensions["sandbox"].arrivals
+    before = arrived("341")
     clicking = threading.Thread(target=click)
     clicking.start()
     attempt = _until(lambda: db.session.scalar(select(PaymentAttempt).where(
         PaymentAttempt.order_id == order_id)), 20, "the claim")
-    time.sleep(0.3)  # the telegram is on its way
+    _until(lambda: arrived("341") > before, 20, "the 341 to reach PAYGENT")  # answered 2.5 s later
     for pid in _workers(gunicorn.master_pid):
         os.kill(pid, signal.SIGKILL)
     clicking.join()
