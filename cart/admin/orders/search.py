@@ -2,6 +2,7 @@
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional
 
@@ -64,6 +65,7 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int):
         query = _conditions(query, form, shop_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc())
+                              .options(lazyload(Order.items))  # a list shows no line items
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return rows, total
 
