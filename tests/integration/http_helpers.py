@@ -3,12 +3,13 @@ import re
 
 import requests
 
+from ..conftest import csrf_token
+
 
 def signed_in(url: str) -> requests.Session:
     """A staff member signed in over HTTP."""
     session = requests.Session()
-    page = session.get(url + "/admin/login").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token(session.get(url + "/admin/login").text)
     session.post(url + "/admin/login", data={"csrf_token": token, "email": "staff@example.com",
                                              "password": "demo1234"})
     return session
@@ -17,6 +18,5 @@ def signed_in(url: str) -> requests.Session:
 def page_form(session, url, order_id, **extra) -> dict:
     """What the 受注明細 page's payment buttons post: its CSRF token and the state it drew."""
     page = session.get(f"{url}/admin/orders/{order_id}").text
-    return {"csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                                    page).group(1),
+    return {"csrf_token": csrf_token(page),
             "state": re.search(r'name="state" value="([^"]*)"', page).group(1), **extra}

@@ -5,7 +5,6 @@ PAYGENT went on and captured. Once the claim is older than any telegram could ta
 staff's 「最新の状態を取得」 (or the periodic round) asks PAYGENT and books the capture once.
 """
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -19,6 +18,7 @@ from cart import operations
 from cart.extensions import db
 from cart.models import OrderHistory, Payment, PaymentAttempt
 
+from ..conftest import csrf_token
 from .checkout_helpers import setup_shops
 from .order_helpers import paid_order
 from .http_helpers import page_form, signed_in
@@ -82,8 +82,8 @@ def test_a_worker_killed_mid_capture_is_settled_once_from_paygent(app, sandbox, 
     staff = signed_in(gunicorn)
     page = staff.get(f"{gunicorn}/admin/orders/{order_id}").text
     assert "ペイジェントへの処理の結果を確認中です。" in page and "売上確定</button>" not in page
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    staff.post(f"{gunicorn}/admin/orders/{order_id}/refresh", data={"csrf_token": token},
+    staff.post(f"{gunicorn}/admin/orders/{order_id}/refresh",
+               data={"csrf_token": csrf_token(page)},
                timeout=30)
 
     db.session.expire_all()
