@@ -6,18 +6,23 @@ went out.
 
 The sandbox pushes each operation's 差分通知 at once, so it races the page's own booking of
 the reply. The flows below hold the notice until the reply is booked (the usual order);
-the last test makes the notice win and shows what that does to the order.
+the last test holds each reply until its notices were taken, so the notice always wins, and
+shows the operation is still booked once.
 """
+import io
 import re
-import time
+import threading
+from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from cart.extensions import db
-from cart.models import Payment
+from cart.models import OrderHistory, Payment, PaymentAttempt, PaymentNotice
 from payments import status as st
+from payments.paygent.codec import decode_form
+from tests.integration.http_helpers import wait_until
 from test_checkout import (choose, expect_completed, fill_buyer, only_order, open_modal,
                            pay_in_modal, put_in_cart)
 
@@ -99,16 +104,31 @@ def sent(live_shop, kind: str, *payment_ids: str) -> list[dict]:
 
 
 # -- which arrives first: the reply to the telegram, or its 差分通知 ------------------------
-def _wait_until(condition, seconds: float = 5.0):
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
+HOLD_SECONDS = 10.0
 
 
-class _BeforeNotices:
+class _Gate:
+    """Holds requests until a condition holds. A wait that runs out is remembered (and the
+    request let through), so the test fails instead of quietly running in the other order."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.timeouts: list[str] = []
+        self.released: list[dict] = []
+
+    def hold(self, condition, what: str) -> None:
+        try:
+            wait_until(condition, HOLD_SECONDS, what)
+        except AssertionError as exc:
+            with self.lock:
+                self.timeouts.append(str(exc))
+
+
+class _BeforeNotices(_Gate):
     """In front of the shop: a 差分通知 waits until no operation is in flight."""
 
     def __init__(self, inner, live_shop):
+        super().__init__()
         self.inner, self.live_shop = inner, live_shop
 
     def idle(self) -> bool:
@@ -117,42 +137,84 @@ class _BeforeNotices:
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/notices/paygent/"):
-            _wait_until(self.idle)
+            self.hold(self.idle, "the operation's reply to be booked before its notice")
         return self.inner(environ, start_response)
 
 
-class _AfterNotices:
-    """In front of the sandbox: a Paidy telegram's reply waits until its notices are taken."""
+class _AfterNotices(_Gate):
+    """In front of the sandbox: a Paidy telegram's reply waits until PAYGENT's notices about
+    the order it names were all taken by the shop (answered result=0, so applied and
+    committed); each release is recorded with its time."""
 
     def __init__(self, inner, store):
+        super().__init__()
         self.inner, self.store = inner, store
 
-    def delivered(self) -> bool:
+    def delivered(self, trading_id: str) -> bool:
         return self.store.db.execute(
-            "SELECT COUNT(*) FROM notices WHERE acknowledged=0").fetchone()[0] == 0
+            "SELECT COUNT(*) FROM notices n JOIN payments p ON p.payment_id = n.payment_id "
+            "WHERE p.trading_id = ? AND n.acknowledged = 0", (trading_id,)).fetchone()[0] == 0
 
     def __call__(self, environ, start_response):
+        if not environ.get("PATH_INFO", "").endswith("/paygent/n/paidy/request"):
+            return self.inner(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(request)
+        fields = decode_form(request)
         response = self.inner(environ, start_response)
         try:
             body = list(response)
         finally:
             getattr(response, "close", lambda: None)()
-        if environ.get("PATH_INFO", "").endswith("/paygent/n/paidy/request"):
-            _wait_until(self.delivered)
+        row = self.store.db.execute("SELECT trading_id FROM payments WHERE payment_id = ?",
+                                    (fields.get("payment_id") or "0",)).fetchone()
+        if row is not None:
+            self.hold(lambda: self.delivered(row["trading_id"]),
+                      f"the notices of {row['trading_id']} before the "
+                      f"{fields.get('telegram_kind')} reply")
+        with self.lock:
+            self.released.append({"kind": fields.get("telegram_kind"),
+                                  "payment_id": fields.get("payment_id"),
+                                  "at": datetime.now(timezone.utc)})
         return body
 
 
 @pytest.fixture
 def replies_first(live_shop, monkeypatch):
     """Each operation's reply is booked before its 差分通知 is let in."""
-    monkeypatch.setattr(live_shop.app, "wsgi_app",
-                        _BeforeNotices(live_shop.app.wsgi_app, live_shop))
+    gate = _BeforeNotices(live_shop.app.wsgi_app, live_shop)
+    monkeypatch.setattr(live_shop.app, "wsgi_app", gate)
+    yield gate
+    assert gate.timeouts == [], gate.timeouts
 
 
-def notices_first(live_shop, monkeypatch):
+def notices_first(live_shop, monkeypatch) -> _AfterNotices:
     """From now on each Paidy telegram's reply comes back only after its 差分通知 was taken."""
-    monkeypatch.setattr(live_shop.sandbox, "wsgi_app",
-                        _AfterNotices(live_shop.sandbox.wsgi_app, live_shop.sandbox_store))
+    gate = _AfterNotices(live_shop.sandbox.wsgi_app, live_shop.sandbox_store)
+    monkeypatch.setattr(live_shop.sandbox, "wsgi_app", gate)
+    return gate
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def bookings(live_shop, order_id: int) -> dict:
+    """What the shop recorded about an order's payment, with the times it was written."""
+    def load():
+        return {
+            "notices": [(n.payment_id, n.payment_status, n.outcome, _utc(n.received_at))
+                        for n in db.session.scalars(select(PaymentNotice).where(
+                            PaymentNotice.order_id == order_id).order_by(PaymentNotice.id))],
+            "attempts": [(a.action, a.outcome, a.new_payment_id, _utc(a.finished_at))
+                         for a in db.session.scalars(select(PaymentAttempt).where(
+                             PaymentAttempt.order_id == order_id).order_by(PaymentAttempt.id))],
+            "history": [(h.text, _utc(h.created_at)) for h in db.session.scalars(
+                select(OrderHistory).where(OrderHistory.order_id == order_id)
+                .order_by(OrderHistory.id))],
+        }
+    return live_shop.read(load)
 
 
 # -- the flows -------------------------------------------------------------------------------
@@ -287,20 +349,55 @@ def test_refund_above_the_refundable_amount_and_a_double_clicked_capture(
 def test_a_notice_that_overtakes_the_reply_books_the_operation_once(
         page: Page, live_shop, sign_in, full_screenshot, monkeypatch):
     product, number = paid_order(page, live_shop, "煎茶 通知先着試験", 3240)  # 4,040円
-    notices_first(live_shop, monkeypatch)
+    first_id = only_order(live_shop, product)["payment"]["paygent_payment_id"]
+    gate = notices_first(live_shop, monkeypatch)
     sign_in(STAFF)
     open_order(page, number)
 
     box(page).get_by_role("button", name="売上確定").click()
     expect(flash(page)).to_have_text(CAPTURED_MESSAGE)
+    expect(payment_status(page)).to_have_text("消込済")
     partial_refund(page).check()
     refund_amount(page).fill("500")
     page.get_by_role("button", name="返金確定").click()
     expect(flash(page)).to_have_text(REFUNDED_MESSAGE)
+    expect(refund_form(page)).to_contain_text("返金可能額：3,540円")
     full_screenshot("1-partly-refunded")
+
+    # Each reply was held until its notices had been taken, and none waited in vain.
+    assert gate.timeouts == [], gate.timeouts
+    assert [(r["kind"], r["payment_id"]) for r in gate.released] == [
+        ("341", first_id), ("342", first_id)]
+    capture_reply, refund_reply = (r["at"] for r in gate.released)
     order = only_order(live_shop, product)
     payment = order["payment"]
-    lines = [line for line in order["history"] if "を実行" in line]
-    assert (payment["amount"], payment["refunded"], len(lines)) == (3540, 500, 2), (
-        payment["amount"], payment["refunded"], lines)
-    expect(refund_form(page)).to_contain_text("返金可能額：3,540円")
+    second_id = payment["paygent_payment_id"]
+    assert second_id != first_id
+    booked = bookings(live_shop, order["id"])
+
+    # The notices booked the operations, before their replies reached the shop: the capture's
+    # 消込済 and the remainder's 消込済 (under its new 取引ID) were applied to the operations in
+    # flight; the refunded payment's 売上取消済 had nothing left to do.
+    later = [(pid, status, outcome) for pid, status, outcome, _ in booked["notices"]][1:]
+    assert later == [(first_id, st.CAPTURED, "applied"), (first_id, st.REFUNDED, "ignored"),
+                     (second_id, st.CAPTURED, "applied")], booked["notices"]
+    capture_notice, _, remainder_notice = (n[3] for n in booked["notices"][1:])
+    assert capture_notice < capture_reply and remainder_notice < refund_reply
+    (capture, captured_at), (refund, refunded_at) = (
+        ((a, o, p), at) for a, o, p, at in booked["attempts"])
+    assert capture == ("capture", "succeeded", "") and captured_at < capture_reply
+    assert refund == ("refund", "succeeded", second_id) and refunded_at < refund_reply
+
+    # Booked once: one attempt and one 変更履歴 line per operation, one telegram each.
+    operations_lines = [(text, at) for text, at in booked["history"] if "を実行" in text]
+    head = f"注文番号 : {number} ペイジェント"
+    assert [text for text, _ in operations_lines] == [
+        f"{head} 売上処理を実行 売上金額 : 4,040円",
+        f"{head} 返金を実行 返金額 : 500円（返金可能額 : 3,540円、新しい取引ID : {second_id}）"]
+    assert operations_lines[0][1] < capture_reply and operations_lines[1][1] < refund_reply
+    assert not any("差分通知 : 決済状況を" in text for text, _ in booked["history"])
+    assert len(operation_lines(page)) == 2
+    assert len(sent(live_shop, "341", first_id, second_id)) == 1
+    assert len(sent(live_shop, "342", first_id, second_id)) == 1
+    assert (payment["status"], payment["amount"], payment["refunded"]) == (st.CAPTURED, 3540, 500)
+    assert payment["in_flight_attempt_id"] is None

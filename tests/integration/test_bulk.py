@@ -1,4 +1,5 @@
 """外部決済一括処理 (B1–B4): the list rules, the 50 limit, mixed results, overlapping runs."""
+import io
 import re
 import threading
 from datetime import timedelta
@@ -56,14 +57,42 @@ def test_the_list_holds_exactly_the_orders_to_capture(client, paid, sandbox):
     assert listed == {str(completed.id), str(cancelled.id)}
 
 
-def test_a_run_captures_shows_progress_results_and_logs(client, paid, sandbox):
-    response, _, _ = _run(client, paid[:4])
-    run_page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "一括処理中です。処理が完了するまでこの画面を閉じないでください。" in run_page or \
-        "詳細ログ" in run_page
+class _HeldCaptures:
+    """In front of the sandbox: 売上確定 (341) telegrams wait until the test lets them go."""
+
+    def __init__(self, inner):
+        self.inner, self.open, self.waiting = inner, threading.Event(), threading.Semaphore(0)
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        if b"telegram_kind=341" in body:
+            self.waiting.release()
+            assert self.open.wait(30), "the test never let the held 341 go"
+        return self.inner(environ, start_response)
+
+
+def test_a_run_captures_shows_progress_results_and_logs(client, paid, sandbox, monkeypatch):
+    held = _HeldCaptures(sandbox.server.app.wsgi_app)
+    monkeypatch.setattr(sandbox.server.app, "wsgi_app", held)
+    try:
+        response, _, _ = _run(client, paid[:4])
+        # the run has begun (a 341 is at PAYGENT) and cannot end while the 341s are held
+        assert held.waiting.acquire(timeout=20), "the run sent no 341 within 20 s"
+        run_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    finally:
+        held.open.set()
+    assert "一括処理中です。処理が完了するまでこの画面を閉じないでください。" in run_page
+    assert 'role="progressbar"' in run_page and 'aria-valuemax="4"' in run_page
+    assert "外部決済一括処理：処理中" in run_page
+    assert "詳細ログ" not in run_page and "bulk-results" not in run_page
     wait_jobs()
     done = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert done.count("正常終了") >= 4 and "result-ok" in done
+    assert "外部決済一括処理：結果" in done and "詳細ログ" in done
+    assert "一括処理中です。" not in done
+    assert done.count('class="result-ok"') == 4 and "result-ng" not in done
+    assert "4件（正常終了 4件 / エラー 0件）" in done
     assert len(sandbox.telegrams("341")) == 4
     for order in paid[:4]:
         assert db.session.scalar(select(Payment.status).where(Payment.order_id == order.id)) == "40"

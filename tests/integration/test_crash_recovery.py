@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from datetime import timedelta
 
 import requests
@@ -20,19 +19,16 @@ from cart.models import OrderHistory, Payment, PaymentAttempt
 
 from ..conftest import csrf_token
 from .checkout_helpers import setup_shops
+from .http_helpers import page_form, signed_in, wait_until
 from .order_helpers import paid_order
-from .http_helpers import page_form, signed_in
 
 
 def _until(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    """wait_until, reading the database afresh on every try."""
+    def fresh():
         db.session.expire_all()
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+        return condition()
+    return wait_until(fresh, seconds, what, interval=0.1)
 
 
 def _workers(master_pid: int) -> list[int]:

@@ -1,16 +1,15 @@
 """Through gunicorn (several processes), concurrent requests and notices capture once."""
 import threading
-import time
 
 from sqlalchemy import select
 
 from cart import operations
 from cart.extensions import db
-from cart.models import Order, OrderHistory, Payment
+from cart.models import Order, OrderHistory, Payment, PaymentNotice
 from payments import rules
 
 from .checkout_helpers import setup_shops
-from .http_helpers import page_form, signed_in
+from .http_helpers import page_form, signed_in, wait_until
 from .order_helpers import paid_order
 
 
@@ -40,15 +39,25 @@ def test_twenty_concurrent_captures_and_a_notice_send_one_341(app, sandbox, guni
     assert len(statuses) == 20 and set(statuses) <= {302, 409}
     assert statuses.count(302) >= 1
     assert [t["request"]["payment_id"] for t in sandbox.telegrams("341")] == [payment_id]
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the capture's notice reaches gunicorn and is ignored
-        delivered = [n for n in sandbox.control("notices", method="get") if n["acknowledged"]]
-        if len(delivered) >= 2:
-            break
-        time.sleep(0.2)
+    # the authorisation's and the capture's notices reach gunicorn and are taken
+    _wait_for_every_notice(sandbox, 2, 20)
     db.session.expire_all()
     payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
     assert payment.status == "40" and payment.in_flight_attempt_id is None
+    assert sorted(n.payment_status for n in db.session.scalars(select(PaymentNotice).where(
+        PaymentNotice.order_id == order_id))) == ["20", "40"]
+    assert sum("売上処理を実行" in text for text in db.session.scalars(
+        select(OrderHistory.text).where(OrderHistory.order_id == order_id))) == 1
+
+
+def _wait_for_every_notice(sandbox, at_least: int, seconds: float) -> None:
+    """Until every notice the sandbox queued (at least ``at_least``) was accepted by the shop."""
+    def all_acknowledged():
+        notices = sandbox.control("notices", method="get")
+        return len(notices) >= at_least and all(n["acknowledged"] for n in notices)
+    wait_until(all_acknowledged, seconds,
+               f"every notice (at least {at_least}) to be accepted by the shop behind gunicorn",
+               interval=0.2)
 
 
 def _notices_to(gunicorn, sandbox) -> None:
@@ -109,11 +118,9 @@ def test_captures_cancels_and_refunds_racing_send_one_telegram_per_operation(
     assert sent("342").count(ids[partly.id]) == 1  # the others drew the page before it changed
     assert len(sent("341")) + len(sent("340")) + len(sent("342")) == 4
 
-    deadline = time.monotonic() + 15  # let every notice reach gunicorn and be booked (or not)
-    while time.monotonic() < deadline:
-        if all(n["acknowledged"] for n in sandbox.control("notices", method="get")):
-            break
-        time.sleep(0.2)
+    # every notice reaches gunicorn and is booked (or not): 4 authorisations, 2 earlier
+    # captures, and one per operation above (a partial refund makes two)
+    _wait_for_every_notice(sandbox, 4 + 2 + 5, 30)
     db.session.expire_all()
     for order_id in ids:
         order = db.session.get(Order, order_id)

@@ -9,6 +9,7 @@ from payments.paygent import verify_notice
 from payments.paygent.codec import decode_form
 from payments.sandbox.server import SandboxServer
 
+from .http_helpers import wait_until
 from .paygent_helpers import HASH_KEY, authorize, client, register
 
 
@@ -32,14 +33,13 @@ class Receiver:
         self.server = SandboxServer(app).start()
         self.url = self.server.url + "/notice"
 
+    def got(self) -> list:
+        with self.lock:
+            return list(self.received)
+
     def wait_for(self, count, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.05)
-        raise AssertionError(f"got {len(self.received)} notices, wanted {count}")
+        return wait_until(lambda: len(self.got()) >= count and self.got(), timeout,
+                          f"{count} notices at the shop")
 
 
 @pytest.fixture
@@ -55,9 +55,24 @@ def receiver_factory():
         receiver.server.stop()
 
 
+def _dispatcher(sandbox):
+    return sandbox.server.app.extensions["sandbox"].dispatcher
+
+
 def _dispatch(sandbox):
-    sandbox.server.app.extensions["sandbox"].dispatcher.start()
+    _dispatcher(sandbox).start()
     sandbox.store.set_setting("notice_retry_seconds", 0.1)
+
+
+def _notice_row(sandbox):
+    """The sandbox's one queued notice, as its dispatcher booked it."""
+    [row] = sandbox.store.db.execute("SELECT * FROM notices").fetchall()
+    return dict(row)
+
+
+def _nothing_left_to_send(sandbox) -> bool:
+    """The dispatcher has no notice due now (it claims and sends one if it has)."""
+    return not _dispatcher(sandbox).deliver_one()
 
 
 def test_notice_carries_a_valid_hash_and_paidy_fields(sandbox, receiver_factory):
@@ -83,8 +98,11 @@ def test_notice_is_resent_until_the_reply_is_exactly_result_0(sandbox, receiver_
     authorize(sandbox)
     notices = receiver.wait_for(4)
     assert len({n["payment_notice_id"] for n in notices}) == 1
-    time.sleep(0.4)
-    assert len(receiver.received) == 4  # accepted on the fourth: no more sends
+    row = wait_until(lambda: _notice_row(sandbox)["acknowledged"] and _notice_row(sandbox), 10,
+                     "the sandbox to book the notice as accepted")
+    assert row["attempts"] == 4  # accepted on the fourth
+    assert _nothing_left_to_send(sandbox)  # so it is never sent again
+    assert len(receiver.got()) == 4
 
 
 def test_notices_follow_the_payment_in_order(sandbox, receiver_factory):
@@ -110,14 +128,20 @@ def test_five_straight_failures_pause_the_queue(sandbox, receiver_factory):
     sandbox.store.set_setting("notice_pause_seconds", 60)
     authorize(sandbox)
     receiver.wait_for(5)
-    time.sleep(0.6)
-    assert len(receiver.received) == 5
+    row = wait_until(lambda: _notice_row(sandbox)["attempts"] == 5 and _notice_row(sandbox), 10,
+                     "the sandbox to book the fifth failure")
+    assert not row["acknowledged"]
+    assert row["next_attempt_at"] - time.time() > 50  # paused for notice_pause_seconds
+    assert _nothing_left_to_send(sandbox)  # nothing is due during the pause
+    assert len(receiver.got()) == 5
 
 
 def test_unreachable_endpoint_keeps_the_notice_for_091(sandbox):
     register(sandbox, "http://127.0.0.1:9/notice")
     _dispatch(sandbox)
     paid = authorize(sandbox)
-    time.sleep(0.3)
+    row = wait_until(lambda: _notice_row(sandbox)["attempts"] >= 1 and _notice_row(sandbox), 10,
+                     "the sandbox to try the unreachable endpoint")
+    assert not row["acknowledged"] and "Error" in row["last_reply"]
     fetched = client(sandbox).fetch_notice()
     assert fetched.get("payment_id") == paid["payment_id"]

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cart.extensions import db
 from cart.models import OrderHistory, OutboxMail, Payment, PaymentNotice
 from payments.paygent.codec import encode_form
+from payments.paygent.notices import notice_hash, verify_notice
 
 from .checkout_helpers import (add_to_cart, authorize_at_paidy, fill_zero_step, orders,
                                paidy_result, paidy_start)
@@ -60,22 +61,69 @@ def test_the_same_notice_twice_is_applied_once(client, shops):
     assert sum("オーソリOK" in t for t in history) == 1
 
 
+def _signed(fields: dict) -> dict:
+    """A notice as PAYGENT signs it: a correct hc over its own fields."""
+    plain = {k: v for k, v in fields.items() if k != "hc"}
+    return {**plain, "hc": notice_hash(plain, HASH_KEY)}
+
+
+def _history_lines() -> list[str]:
+    db.session.expire_all()
+    return [h.text for h in db.session.scalars(select(OrderHistory).order_by(OrderHistory.id))]
+
+
 def test_notices_out_of_order_never_move_the_payment_backwards(client, shops):
-    start, paid = _pending_paid_order(client, shops)
+    _pending_paid_order(client, shops)
     authorized = queued_notices(shops)[0]
-    payment_id = authorized["payment_id"]
-    shops.control(f"payments/{payment_id}/change", action="capture")
+    shops.control(f"payments/{authorized['payment_id']}/change", action="capture")
     captured = queued_notices(shops)[1]
-    assert captured["payment_status"] == "40"
-    post(client, authorized)
-    post(client, captured)
-    post(client, dict(authorized))  # a late duplicate of the older state
+    assert (authorized["payment_status"], captured["payment_status"]) == ("20", "40")
+    assert post(client, authorized).get_data() == b"result=0"
+    assert post(client, captured).get_data() == b"result=0"
+    [order] = orders()
     payment = db.session.scalar(select(Payment))
     db.session.refresh(payment)
-    assert payment.status == "40" and payment.captured_at is not None
-    # out of order the other way round: 40 first, then the old 20 is ignored
-    assert db.session.scalar(select(PaymentNotice).where(
-        PaymentNotice.payment_notice_id == captured["payment_notice_id"])).outcome == "applied"
+    before = (payment.status, payment.captured_at, payment.amount, payment.paygent_payment_id)
+    assert before[0] == "40" and before[1] is not None
+    lines = _history_lines()
+
+    # A notice of its own (a new payment_notice_id, correctly signed) that still says
+    # オーソリOK: the unique notice id lets it through; only the forward-only rule stops it.
+    late_id = str(int(captured["payment_notice_id"]) + 1000)
+    late = _signed(dict(authorized, payment_notice_id=late_id))
+    assert verify_notice(late, HASH_KEY) and late["payment_status"] == "20"
+    assert post(client, late).get_data() == b"result=0"
+
+    db.session.expire_all()
+    payment = db.session.scalar(select(Payment))
+    assert (payment.status, payment.captured_at, payment.amount,
+            payment.paygent_payment_id) == before
+    assert payment.in_flight_attempt_id is None
+    assert _history_lines() == lines
+    assert orders()[0].status == "new"
+    kept = db.session.scalar(select(PaymentNotice).where(
+        PaymentNotice.payment_notice_id == late_id))
+    assert (kept.outcome, kept.payment_status, kept.order_id) == ("ignored", "20", order.id)
+    outcomes = {n.payment_notice_id: n.outcome for n in db.session.scalars(select(PaymentNotice))}
+    assert outcomes == {authorized["payment_notice_id"]: "applied",
+                        captured["payment_notice_id"]: "applied", late_id: "ignored"}
+
+
+def test_a_new_notice_repeating_the_current_status_changes_nothing(client, shops):
+    _pending_paid_order(client, shops)
+    authorized = queued_notices(shops)[0]
+    shops.control(f"payments/{authorized['payment_id']}/change", action="capture")
+    captured = queued_notices(shops)[1]
+    post(client, authorized)
+    post(client, captured)
+    lines = _history_lines()
+    again_id = str(int(captured["payment_notice_id"]) + 1000)
+    assert post(client, _signed(dict(captured, payment_notice_id=again_id))).get_data() == \
+        b"result=0"
+    assert _history_lines() == lines  # no second 「消込済」 line
+    assert db.session.scalar(select(Payment.status)) == "40"
+    assert db.session.scalar(select(PaymentNotice.outcome).where(
+        PaymentNotice.payment_notice_id == again_id)) == "ignored"
 
 
 def test_capture_notice_before_authorisation_notice(client, shops):
@@ -116,7 +164,6 @@ def test_a_notice_for_one_shop_sent_to_another_is_refused(client, shops):
 
 
 def test_an_unknown_trading_id_is_kept_for_review(client, shops):
-    from payments.paygent.notices import notice_hash
     fields = {"payment_notice_id": "77", "payment_id": "123", "trading_id": "order99999",
               "payment_type": "22", "payment_status": "20", "payment_amount": "500"}
     fields["hc"] = notice_hash(fields, HASH_KEY)
@@ -145,7 +192,6 @@ def test_a_notice_waiting_while_a_partial_refund_moves_the_order_leaves_the_rest
     lock while a partial refund's reply is booked, which moves the order to the remainder's
     new 取引ID. The notice (返金済 of the payment that was replaced) must leave it alone."""
     from cart import operations
-    from payments.paygent.notices import notice_hash
 
     from .order_helpers import paid_order
     order = paid_order(app, shops)

@@ -1,5 +1,6 @@
 """受注明細 payment operations against the sandbox: once, by the rules, never guessed."""
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -90,6 +91,75 @@ def test_bad_refund_amounts_send_nothing(client, order, sandbox, amount, message
     page = response.get_data(as_text=True)
     assert message in page
     assert sandbox.telegrams("342") == [] and payment_of(order).status == "40"
+
+
+def test_a_refund_of_0_yen_is_refused_in_japanese_and_sends_nothing(client, order, sandbox):
+    act(client, order, "capture")
+    lines = _history(order)
+    for typed in ("0", "０"):  # as typed, and in full-width digits
+        response = act(client, order, "refund", mode="partial", amount=typed)
+        assert response.status_code == 409
+        page = response.get_data(as_text=True)
+        assert "返金額は1円以上で入力してください。" in page
+        assert 'name="mode" value="partial" checked' in page  # what was chosen is kept
+        assert f'name="amount" value="{typed}"' in page
+    assert sandbox.telegrams("342") == []
+    assert db.session.scalars(select(PaymentAttempt).where(
+        PaymentAttempt.action == "refund")).all() == []
+    payment = payment_of(order)
+    assert (payment.status, payment.amount, payment.refunded) == ("40", 1880, 0)
+    assert payment.in_flight_attempt_id is None
+    assert _history(order) == lines
+
+
+def _clock_at(monkeypatch, instant):
+    """The cart's clock for the payment rules (the page's buttons and the server's check)."""
+    monkeypatch.setattr(operations, "now", lambda: instant)
+
+
+def test_a_capture_exactly_90_days_old_can_be_refunded_a_second_later_not(
+        client, order, sandbox, monkeypatch):
+    act(client, order, "capture")
+    captured_at = operations._aware(payment_of(order).captured_at)
+
+    _clock_at(monkeypatch, captured_at + timedelta(days=90, seconds=1))
+    page = _page(client, order)
+    assert "消込済" in page and "返金確定" not in page
+    refused = act(client, order, "refund", mode="full",
+                  state=operations.fingerprint(payment_of(order)))
+    assert refused.status_code == 409
+    assert "売上確定から90日を過ぎたため、返金できません。" in refused.get_data(as_text=True)
+    assert sandbox.telegrams("342") == []
+
+    _clock_at(monkeypatch, captured_at + timedelta(days=90))
+    page = _page(client, order)
+    assert "返金確定" in page and "返金可能額：1,880円" in page
+    done = act(client, order, "refund", mode="full")
+    assert "返金処理が正常に完了いたしました。" in client.get(
+        done.headers["Location"]).get_data(as_text=True)
+    assert payment_of(order).status == "60" and len(sandbox.telegrams("342")) == 1
+
+
+def test_an_authorisation_exactly_90_days_old_can_be_captured_a_second_later_not(
+        client, order, sandbox, monkeypatch):
+    authorized_at = operations._aware(payment_of(order).authorized_at)
+
+    _clock_at(monkeypatch, authorized_at + timedelta(days=90, seconds=1))
+    page = _page(client, order)
+    assert "オーソリ期限切れ" in page
+    assert "売上確定</button>" not in page and "キャンセル</button>" not in page
+    state = operations.fingerprint(payment_of(order))
+    for action in ("capture", "cancel-payment"):
+        refused = act(client, order, action, state=state)
+        assert refused.status_code == 409
+        assert "オーソリから90日を過ぎたため、オーソリ期限切れです。" in refused.get_data(as_text=True)
+    assert sandbox.telegrams("341") == [] and sandbox.telegrams("340") == []
+
+    _clock_at(monkeypatch, authorized_at + timedelta(days=90))
+    page = _page(client, order)
+    assert "オーソリOK" in page and "売上確定</button>" in page and "キャンセル</button>" in page
+    act(client, order, "capture")
+    assert payment_of(order).status == "40" and len(sandbox.telegrams("341")) == 1
 
 
 def test_stale_page_is_refused_and_sends_nothing(client, order, sandbox):

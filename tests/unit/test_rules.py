@@ -72,3 +72,67 @@ def test_transitions(status, action, partial, after):
 def test_illegal_transitions(status, action):
     with pytest.raises(RuleViolation):
         rules.after(status, action)
+
+
+# -- the 90-day windows, to the second -------------------------------------------------------
+WINDOW = timedelta(days=90)
+SECOND = timedelta(seconds=1)
+
+
+def _at(status, authorized_ago, captured_ago=None, amount=1000):
+    return PaymentState(status=status, amount=amount, authorized_at=NOW - authorized_ago,
+                        captured_at=None if captured_ago is None else NOW - captured_ago)
+
+
+def test_a_capture_exactly_90_days_ago_is_still_refundable():
+    s = _at("40", WINDOW + 3 * DAY, WINDOW)
+    assert not rules.refund_window_closed(s, NOW)
+    assert rules.allowed_actions(s, NOW) == {REFUND}
+    rules.check(s, REFUND, NOW)
+    rules.check(s, REFUND, NOW, 1)
+    rules.check(s, REFUND, NOW, 1000)
+    assert rules.display_status(s, NOW) == "消込済"
+
+
+def test_a_capture_90_days_and_a_second_ago_is_not():
+    s = _at("40", WINDOW + 3 * DAY, WINDOW + SECOND)
+    assert rules.refund_window_closed(s, NOW)
+    assert rules.allowed_actions(s, NOW) == frozenset()
+    for amount in (None, 1, 1000):
+        with pytest.raises(RuleViolation, match="^売上確定から90日を過ぎたため、返金できません。$"):
+            rules.check(s, REFUND, NOW, amount)
+
+
+def test_an_authorisation_exactly_90_days_ago_can_still_be_captured_or_cancelled():
+    s = _at("20", WINDOW)
+    assert not rules.authorization_lapsed(s, NOW)
+    assert rules.allowed_actions(s, NOW) == {CAPTURE, CANCEL}
+    rules.check(s, CAPTURE, NOW)
+    rules.check(s, CANCEL, NOW)
+    assert rules.display_status(s, NOW) == "オーソリOK"
+
+
+def test_an_authorisation_90_days_and_a_second_ago_has_lapsed():
+    s = _at("20", WINDOW + SECOND)
+    assert rules.authorization_lapsed(s, NOW)
+    assert rules.allowed_actions(s, NOW) == frozenset()
+    assert rules.display_status(s, NOW) == "オーソリ期限切れ"
+    for action, name in ((CAPTURE, "売上確定"), (CANCEL, "キャンセル")):
+        with pytest.raises(RuleViolation, match=f"^オーソリから90日を過ぎたため、オーソリ期限切れです。"
+                                                f"{name}はできません。$"):
+            rules.check(s, action, NOW)
+
+
+def test_the_authorisation_window_does_not_limit_refunds():
+    """Refunds count 90 days from the capture, however old the authorisation is."""
+    s = _at("40", WINDOW * 2, WINDOW)
+    assert rules.allowed_actions(s, NOW) == {REFUND}
+
+
+# -- a refund of 0 ---------------------------------------------------------------------------
+@pytest.mark.parametrize("amount", [0, -1])
+def test_a_refund_below_1_yen_is_refused_with_the_japanese_message(amount):
+    s = state("40", capture_days=1)
+    with pytest.raises(RuleViolation, match="^返金額は1円以上で入力してください。$"):
+        rules.check(s, REFUND, NOW, amount)
+    rules.check(s, REFUND, NOW, 1)  # one yen is the least that goes through
