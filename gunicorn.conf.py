@@ -20,5 +20,8 @@ graceful_timeout = _env("GRACEFUL_TIMEOUT", 30)
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
+# The proxies trusted to say which scheme a request came in on. The app reads the same variable
+# (same default) and believes X-Forwarded-For only from these peers (cart/auth/proxies.py), so
+# sign-in throttling counts the real client, not the proxy.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proxy_allow_ips = forwarded_allow_ips

@@ -47,6 +47,8 @@ def create_app(config_object=None, **overrides) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    from cart.auth.proxies import trust_proxies
+    trust_proxies(app)  # X-Forwarded-For only from the proxies in FORWARDED_ALLOW_IPS
 
     from cart import models  # noqa: F401  (registers the tables)
     with app.app_context():
@@ -59,6 +61,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin.payments import bp as payment_settings_bp
     from cart.admin.products import bp as products_bp
     from cart.admin.settings import bp as settings_bp
+    from cart.admin.staff import bp as staff_bp
     from cart.auth import bp as auth_bp
     from cart.checkout import bp as checkout_bp
     from cart.notices import bp as notices_bp
@@ -73,6 +76,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(payment_settings_bp)
     app.register_blueprint(mails_bp)
     app.register_blueprint(notice_log_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(notices_bp)

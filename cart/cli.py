@@ -125,8 +125,55 @@ def notices_fetch(shop_code):
         click.echo(f"{shop.code}: {summary}")
 
 
+staff_cli = AppGroup("staff", help="Staff accounts.")
+
+
+def _staff(email: str) -> Staff:
+    staff = db.session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
+    if staff is None:
+        raise click.ClickException(f"no staff member {email!r}")
+    return staff
+
+
+@staff_cli.command("disable")
+@click.argument("email")
+def staff_disable(email):
+    """Disable a staff account: it can no longer sign in and its sessions end."""
+    staff = _staff(email)
+    staff.active = False
+    staff.end_sessions()
+    db.session.commit()
+    click.echo(f"disabled {staff.email} (shop {staff.shop.code}); its sessions have ended")
+
+
+@staff_cli.command("enable")
+@click.argument("email")
+def staff_enable(email):
+    """Let a disabled staff account sign in again."""
+    staff = _staff(email)
+    staff.active = True
+    db.session.commit()
+    click.echo(f"enabled {staff.email} (shop {staff.shop.code})")
+
+
+@staff_cli.command("password")
+@click.argument("email")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="The new password (asked for when not given)")
+def staff_password(email, password):
+    """Set a staff member's password; every session of the account ends."""
+    staff = _staff(email)
+    if len(password) < 8:
+        raise click.ClickException("password must be at least 8 characters")
+    staff.set_password(password)
+    staff.end_sessions()
+    db.session.commit()
+    click.echo(f"password of {staff.email} changed; its sessions have ended")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(shops_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(orders_cli)
     app.cli.add_command(notices_cli)
+    app.cli.add_command(staff_cli)

@@ -43,6 +43,17 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_HTTPONLY = True
+    # Proxies whose X-Forwarded-For names the client (gunicorn.conf.py reads the same variable):
+    # comma-separated addresses or networks, "*" for any peer; empty = use the peer's address.
+    FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    # Sign-in throttling (docs/architecture.md, "Sign-in and sessions"), seconds and counts.
+    LOGIN_FREE_ATTEMPTS = 5     # per account and address (or known device), then a delay
+    LOGIN_MAX_DELAY = 900       # the delay doubles from 2 s up to this
+    LOGIN_FORGET = 3600         # an account and address left alone this long start afresh
+    LOGIN_WINDOW = 900          # the account and address limits count over this
+    LOGIN_ACCOUNT_LIMIT = 10    # per account, for clients that already failed (no known device)
+    LOGIN_ADDRESS_LIMIT = 50    # per address, every account together (no known device)
+    LOGIN_DEVICE_DAYS = 365     # how long a browser that signed in stays a known device
     WTF_I18N_ENABLED = False  # WTForms' own catalogue (JapaneseForm), no Flask-Babel needed
     WTF_CSRF_TIME_LIMIT = None  # a staff page left open all morning must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -70,6 +81,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production uses scrypt
+    FORWARDED_ALLOW_IPS = "127.0.0.1"  # the same whatever the environment says
     SETTLE_DELAYS = (0.2, 0.5)
     NOTICE_POLL_MINUTES = 0  # tests call jobs.poll_missed_notices themselves
     SANDBOX_ENABLED = False

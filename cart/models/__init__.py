@@ -1,5 +1,5 @@
 """The cart's tables. Everything a shop owns carries ``shop_id``."""
-from .shop import LoginFailure, Shop, Staff
+from .shop import LoginThrottle, Shop, Staff
 from .catalog import Product
 from .gateway import PaygentAccount, PaymentLog, SettingsDraft
 from .store_settings import ShopSettings
@@ -12,4 +12,4 @@ from .bulk import BulkRun, BulkRunItem
 __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
            "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt", "BulkRun",
-           "BulkRunItem", "LoginFailure"]
+           "BulkRunItem", "LoginThrottle"]

@@ -1,4 +1,11 @@
 """Login, logout, roles and the shop-creation command (T2, T3)."""
+import os
+import unicodedata
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from cart.extensions import db
@@ -103,13 +110,16 @@ def test_cli_refuses_a_taken_code_and_a_bad_code(app, runner, make_shop):
     assert db.session.scalar(select(Shop).where(Shop.name == "x")) is None
 
 
-def test_repeated_failures_lock_the_email_for_a_while(client, make_shop, login_as):
+def test_repeated_failures_lock_the_account_from_that_address_for_a_while(client, make_shop,
+                                                                          login_as):
     make_shop()
-    for _ in range(10):
+    for _ in range(5):
         login_as("owner@shop-a.test", "wrong-password")
     locked = login_as("owner@shop-a.test")  # even the right password
     assert locked.status_code == 429
     assert "しばらくログインできません" in locked.get_data(as_text=True)
+    assert "2秒ほど待ってから" in locked.get_data(as_text=True)
+    assert locked.headers["Retry-After"] == "2"
     assert client.get("/admin/").status_code == 302
 
 
@@ -121,3 +131,67 @@ def test_admin_pages_carry_security_headers(client, make_shop, login_as):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
+
+
+# -- where the login goes next --------------------------------------------------------------
+def _login_with_next(app, raw_query: str):
+    browser = app.test_client()
+    page = browser.get("/admin/login").get_data(as_text=True)
+    return browser.post("/admin/login?" + raw_query, data={
+        "email": "owner@shop-a.test", "password": PASSWORD, "csrf_token": csrf_token(page)})
+
+
+def _assert_same_site(location: str) -> None:
+    parts = urlsplit(location)
+    assert not parts.scheme and not parts.netloc, location
+    for text in (location, unquote(location)):
+        assert text.startswith("/") and not text.startswith("//") and "\\" not in text, location
+        assert not any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in text), location
+
+
+@pytest.mark.parametrize("raw", [
+    "next=/%09/evil.example/x", "next=/%0A/x", "next=/%0D%0A/x", "next=%09/evil.example",
+    "next=//evil.example/", "next=/%2F/evil.example", "next=%2F%2Fevil.example",
+    "next=/%5Cevil.example", "next=/%255C%255Cevil", "next=https://evil.example/",
+    "next=javascript:alert(1)", "next=/%E3%80%80/x", "next=/%E2%80%AE/x", "next=/%2509/x",
+    "next=%20/x", "next=", "next=admin/orders/",
+])
+def test_next_that_is_not_a_plain_path_of_this_site_goes_to_the_dashboard(app, make_shop, raw):
+    make_shop()
+    response = _login_with_next(app, raw)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("target", [
+    "/admin/orders/1", "/admin/orders/?page=2&status=new", "/admin/products/#top",
+    "/admin/orders/?name=%E5%B1%B1%E7%94%B0"])
+def test_next_that_is_a_path_of_this_site_is_followed(app, make_shop, target):
+    make_shop()
+    response = _login_with_next(app, urlencode({"next": target}))
+    assert response.headers["Location"] == target
+
+
+@settings(max_examples=80, deadline=None, database=None,
+          derandomize=not os.environ.get("FUZZ_EXPLORE"),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@example(target="/\t/host/x")
+@example(target="/\n/x")
+@example(target="/\u3000/x")
+@example(target="/%2e%2e/%2F/x")
+@given(target=st.one_of(
+    st.text(),
+    st.text().map(lambda text: "/" + text),
+    st.builds(lambda head, tail: head + tail,
+              st.sampled_from(["/", "//", "/\\", "\\", "/%09", "/%0a", "/%2F", "%2F", "http:",
+                               "https://", "/\t", "/\x0b", "/\u2028", "/%E2%80%A8"]),
+              st.text(max_size=20)),
+))
+def test_no_next_makes_a_500_or_leaves_the_site(app, make_shop, target):
+    if not db.session.scalar(select(Staff)):
+        make_shop()
+    for raw in (urlencode({"next": target}), "next=" + quote(target, safe="/%:\\"),
+                "next=" + quote(target, safe="")):
+        response = _login_with_next(app, raw)
+        assert response.status_code == 302, (raw, response.status_code)
+        _assert_same_site(response.headers["Location"])
