@@ -1,4 +1,7 @@
-"""Extension objects, bound to an app in create_app."""
+"""Extension objects, bound to an app in create_app, and the session's transaction helpers."""
+import logging
+from contextlib import contextmanager
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -55,3 +58,51 @@ def begin_write() -> None:
         db.session.commit()
     from sqlalchemy import text
     db.session.execute(text("BEGIN IMMEDIATE"))
+
+
+@contextmanager
+def transaction(write: bool = True):
+    """One unit of work on the request's session: begun (as a writer on SQLite when ``write``),
+    committed when the block ends, rolled back on any error. What was registered with
+    ``after_commit`` inside it runs once the commit succeeded."""
+    if write:
+        begin_write()
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+_AFTER_COMMIT = "cart.after_commit"
+
+
+def after_commit(callback, *args) -> None:
+    """Run ``callback(*args)`` once the session's current transaction commits; forgotten if it
+    rolls back. For work that must not happen unless the change is stored (mail, jobs)."""
+    db.session.info.setdefault(_AFTER_COMMIT, []).append((callback, args))
+
+
+def _run_after_commit(session) -> None:
+    callbacks = session.info.pop(_AFTER_COMMIT, [])
+    for callback, args in callbacks:
+        try:
+            callback(*args)
+        except Exception:  # the change is committed; a failed follow-up is logged, not undone
+            logging.getLogger("cart").exception("after-commit %s failed",
+                                                getattr(callback, "__name__", callback))
+
+
+def _forget_after_commit(session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def _listen_for_commits() -> None:
+    from flask_sqlalchemy.session import Session
+    from sqlalchemy import event
+    event.listen(Session, "after_commit", _run_after_commit)
+    event.listen(Session, "after_rollback", _forget_after_commit)
+
+
+_listen_for_commits()

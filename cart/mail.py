@@ -1,6 +1,8 @@
 """Shop mail: written to the outbox in the caller's transaction, sent by SMTP after commit.
 
-The outbox row is the record (the admin reads it); SMTP is used only when MAIL_URL is set.
+The outbox row is the record (the admin reads it); SMTP is used only when MAIL_URL is set, by a
+background job submitted once the transaction that queued the mail has committed, so neither a
+rolled-back change nor a slow mail server reaches the request that made it.
 """
 import logging
 import smtplib
@@ -8,9 +10,9 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
-from cart.extensions import db
+from cart.extensions import after_commit, db
 from cart.models import OutboxMail, PaymentMethod, ShopSettings
 from cart.models.base import utcnow
 
@@ -22,7 +24,16 @@ def queue(shop_id: int, to_addr: str, subject: str, body: str, order_id=None) ->
     mail = OutboxMail(shop_id=shop_id, order_id=order_id, to_addr=to_addr, subject=subject,
                       body=body)
     db.session.add(mail)
+    if current_app.config.get("MAIL_URL"):
+        after_commit(_send_later, mail)
     return mail
+
+
+def _send_later(mail: OutboxMail) -> None:
+    key = inspect(mail).identity  # known once flushed; reading it needs no query
+    if key:
+        from cart import jobs
+        jobs.submit(deliver_pending, [key[0]])
 
 
 def queue_order_mails(order) -> list[OutboxMail]:
@@ -55,12 +66,13 @@ def order_shop(order):
 
 
 def deliver_pending(mail_ids: list[int]) -> None:
-    """Send outbox rows by SMTP when configured; call after the transaction committed."""
+    """Send outbox rows by SMTP when configured (a job, run after the queuing commit)."""
     url = current_app.config.get("MAIL_URL")
     if not url or not mail_ids:
         return
     target = urlparse(url)
-    for mail in db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(mail_ids))):
+    for mail in db.session.scalars(select(OutboxMail).where(
+            OutboxMail.id.in_(mail_ids), OutboxMail.sent_at.is_(None))):
         message = EmailMessage()
         message["From"] = current_app.config["MAIL_FROM"]
         message["To"] = mail.to_addr
