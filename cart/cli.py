@@ -105,6 +105,14 @@ def orders_rollback(shop_code):
         click.echo(f"{shop.code}: {len(numbers)} cancelled {' '.join(numbers)}".rstrip())
 
 
+@orders_cli.command("release-stock")
+def orders_release_stock():
+    """Give back the stock of 決済処理中 orders no payment reached within PENDING_STOCK_MINUTES."""
+    from cart.maintenance import release_unpaid_stock
+    numbers = release_unpaid_stock()
+    click.echo(f"{len(numbers)} released {' '.join(numbers)}".rstrip())
+
+
 @orders_cli.command("settle")
 def orders_settle():
     """Ask PAYGENT (094) about payment operations left open: unknown outcomes, and claims

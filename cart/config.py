@@ -63,6 +63,11 @@ class Config:
     JOB_TIMEOUT = int(os.environ.get("JOB_TIMEOUT", "900"))  # seconds; a bulk run of 50 fits
     NOTICE_POLL_MINUTES = float(os.environ.get("NOTICE_POLL_MINUTES", "10"))
     BULK_CONCURRENCY = int(os.environ.get("BULK_CONCURRENCY", "8"))  # telegrams in flight
+    # A 決済処理中 order whose payment has not reached us gives its stock back after this long
+    # (it stays 決済処理中 until the shop's rollback period; a late payment takes it again).
+    PENDING_STOCK_MINUTES = float(os.environ.get("PENDING_STOCK_MINUTES", "30"))
+    # 決済処理中 orders one address may hold stock for at once, per shop.
+    PENDING_ORDERS_PER_ADDRESS = int(os.environ.get("PENDING_ORDERS_PER_ADDRESS", "5"))
     SETTLE_DELAYS = (2.0, 10.0, 60.0)  # when to ask PAYGENT (094) after an unknown outcome
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads are checked per file, far below this
 

@@ -1,12 +1,14 @@
-"""Housekeeping: roll back stale 決済処理中 orders (R1), catch up on missed notices (N2)."""
+"""Housekeeping: roll back stale 決済処理中 orders (R1), give back the stock of 決済処理中 orders
+no payment reached, catch up on missed notices (N2)."""
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import exists, select, update
 
 from cart import history
-from cart.checkout.services import release_stock, settings_for
-from cart.extensions import db
-from cart.models import Order, Shop
+from cart.checkout.services import give_back_stock, release_stock, settings_for
+from cart.extensions import db, transaction
+from cart.models import Order, Payment, Shop
 from cart.models.base import utcnow
 
 
@@ -40,3 +42,36 @@ def rollback_stale_orders(shop: Shop, staff=None) -> list[str]:
         db.session.commit()
         cancelled.append(order.number)
     return cancelled
+
+
+def release_unpaid_stock() -> list[str]:
+    """Give back the stock of 決済処理中 orders that no payment has reached within
+    PENDING_STOCK_MINUTES of reserving it (a checkout abandoned before or inside the payment
+    page, or a session replayed to hold stock). The order stays 決済処理中 until the shop's
+    rollback period; a payment that still arrives takes the stock again and is flagged if the
+    shelf ran out. Each order is taken with a conditional update, so a payment being booked at
+    the same moment either keeps the reservation or finds it released, never half."""
+    minutes = float(current_app.config["PENDING_STOCK_MINUTES"])
+    cutoff = utcnow() - timedelta(minutes=minutes)
+    unpaid = ~exists().where(Payment.order_id == Order.id)
+    candidates = db.session.scalars(select(Order.id).where(
+        Order.status == "pending_payment", Order.reserved_at < cutoff,
+        Order.stock_reserved.is_(True), unpaid)).all()
+    db.session.commit()
+    released = []
+    for order_id in candidates:
+        with transaction():
+            taken = db.session.execute(update(Order).where(
+                Order.id == order_id, Order.status == "pending_payment",
+                Order.stock_reserved.is_(True), Order.reserved_at < cutoff, unpaid
+            ).values(stock_reserved=False).execution_options(
+                synchronize_session=False)).rowcount
+            if taken != 1:
+                continue
+            order = db.session.get(Order, order_id, populate_existing=True)
+            give_back_stock(order)
+            history.record(order, f"注文番号 : {order.number} {order.payment_name}のお支払いが"
+                                  f"{minutes:g}分以内に確認できなかったため、確保していた在庫を"
+                                  "戻しました（注文は決済処理中のままです）")
+            released.append(order.number)
+    return released

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from cart.admin import bp
 from cart.extensions import db
 from cart.gateway import notice_url
-from cart.models import PaygentAccount, PaymentNotice, Product
+from cart.models import Order, PaygentAccount, PaymentNotice, Product
 from cart.tenancy import scoped
 
 
@@ -18,5 +18,10 @@ def dashboard():
     account = db.session.scalar(scoped(PaygentAccount))
     unmatched = db.session.scalar(select(func.count()).select_from(
         scoped(PaymentNotice).where(PaymentNotice.outcome == "unmatched").subquery()))
+    review = scoped(Order).where(Order.needs_review.is_(True))
+    review_count = db.session.scalar(select(func.count()).select_from(review.subquery()))
+    review_orders = db.session.scalars(review.order_by(Order.id.desc()).limit(10)).all() \
+        if review_count else []
     return render_template("admin/dashboard.html", shop=shop, product_count=product_count,
-                           account=account, notice_url=notice_url(shop), unmatched=unmatched)
+                           account=account, notice_url=notice_url(shop), unmatched=unmatched,
+                           review_count=review_count, review_orders=review_orders)

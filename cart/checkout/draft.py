@@ -1,4 +1,6 @@
 """What the shopper has entered so far, kept in the session per shop until the order is done."""
+import secrets
+
 from flask import g, session
 
 # The session travels in a cookie (about 4 KB at most, or the browser drops it with the
@@ -20,7 +22,14 @@ def get() -> dict:
 def update(**values) -> None:
     data = get()
     data.update(values)
+    # One token per checkout, from its first step: a session replayed from any later point
+    # still names the same checkout, so it reuses its 決済処理中 order instead of making more.
+    data.setdefault("token", secrets.token_hex(16))
     session[_key()] = data
+
+
+def token() -> str | None:
+    return get().get("token")
 
 
 def typed(form, names) -> dict:

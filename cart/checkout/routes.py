@@ -159,8 +159,11 @@ def paidy_result():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):  # not a JSON object: the same as an empty answer
         data = {}
-    outcome = finish_paidy(g.shop, str(data.get("order_number", "")),
-                           str(data.get("status", "")), str(data.get("id", "")))
+    number = str(data.get("order_number", ""))
+    if number and number == draft.completed_number():
+        return jsonify(redirect=url_for("checkout.complete"))  # a re-post once it is done
+    outcome = finish_paidy(g.shop, number, str(data.get("status", "")), str(data.get("id", "")),
+                           draft.get().get("pending_order"))
     if outcome.kind == "done":
         _finish(outcome.order.number)
         return jsonify(redirect=url_for("checkout.complete"))
@@ -227,7 +230,8 @@ def _current_draft(settings):
     except CheckoutError as error:
         flash(error.message, "error")
         return None, redirect(_choice_url())
-    return Draft(lines, form.buyer(), delivery, method, settings.cart_type), None
+    return Draft(lines, form.buyer(), delivery, method, settings.cart_type,
+                 checkout_token=saved.get("token"), client_address=request.remote_addr or ""), None
 
 
 def _apply_cart_actions() -> None:

@@ -7,12 +7,14 @@ import logging
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import exists, func, select, update
 
 from cart import history, mail
-from cart.extensions import begin_write, db
+from cart.extensions import after_commit, db, transaction
 from cart.gateway import account_for, client_for
-from cart.models import (DeliveryMethod, Order, OrderItem, Payment, PaymentMethod, Product, Shop, ShopSettings)
+from cart.models import (DeliveryMethod, Order, OrderHistory, OrderItem, Payment, PaymentMethod,
+                         Product, Shop, ShopSettings)
 from cart.models.base import utcnow
 from cart.pricing import Line, totals
 from payments.paidy import PaidyItem, PaidyOrder, build_payload
@@ -30,6 +32,8 @@ UNAVAILABLE_MESSAGE = ("ただいまお支払いを確認できません。時�
 FEE_UNDETERMINED_MESSAGE = ("送料が確定していない配送方法（送料別途連絡）では、"
                             "あと払い(ペイディ)はご利用いただけません。")
 NOT_PAIRED_MESSAGE = "選択された配送方法では、このお支払い方法はご利用いただけません。"
+TOO_MANY_PENDING_MESSAGE = ("お支払い手続き中のご注文が多いため、新しいお手続きを開始できません。"
+                            "しばらく時間をおいてから再度お試しください。")
 
 
 class CheckoutError(Exception):
@@ -115,22 +119,62 @@ def release_stock(order: Order) -> None:
     """Give an order's stock back (cancel, rollback, or rebuilding a pending order)."""
     if not order.stock_reserved:
         return
+    give_back_stock(order)
+    order.stock_reserved = False
+
+
+def give_back_stock(order: Order) -> None:
+    """Put the order's quantities back on the shelf (the caller owns the reservation flag)."""
     for item in order.items:
         if item.product_id:
             db.session.execute(update(Product).where(
                 Product.id == item.product_id, Product.shop_id == order.shop_id
             ).values(stock=Product.stock + item.quantity))
-    order.stock_reserved = False
 
 
-def _reusable_pending(shop_id: int, order_id) -> Order | None:
-    if not order_id:
-        return None
-    order = db.session.scalar(select(Order).where(
-        Order.id == order_id, Order.shop_id == shop_id, Order.status == "pending_payment"))
+def retake_stock(order: Order) -> list[str]:
+    """Reserve again the stock of an order whose reservation had lapsed and that was paid after
+    all; returns the names of the items the shelf no longer had (taken as far as it had)."""
+    short = []
+    for item in order.items:
+        if not item.product_id:
+            continue
+        taken = db.session.execute(update(Product).where(
+            Product.id == item.product_id, Product.shop_id == order.shop_id,
+            Product.stock >= item.quantity).values(stock=Product.stock - item.quantity))
+        if taken.rowcount != 1:
+            db.session.execute(update(Product).where(
+                Product.id == item.product_id, Product.shop_id == order.shop_id
+            ).values(stock=0))
+            short.append(item.name)
+    order.stock_reserved = True
+    order.reserved_at = utcnow()
+    return short
+
+
+def _reusable_pending(shop_id: int, order_id, token: str | None) -> Order | None:
+    """The shopper's own 決済処理中 order that no payment has reached yet: by the id the
+    session remembers, else by the session's checkout token (a session replayed without the
+    cookie that named the order still finds it)."""
+    order = None
+    if order_id:
+        order = db.session.scalar(select(Order).where(
+            Order.id == order_id, Order.shop_id == shop_id, Order.status == "pending_payment"))
+    if order is None and token:
+        order = db.session.scalar(select(Order).where(
+            Order.shop_id == shop_id, Order.checkout_token == token,
+            Order.status == "pending_payment").order_by(Order.id.desc()).limit(1))
     if order is None or order.payment is not None:
         return None
     return order
+
+
+def _pending_held_by(shop_id: int, address: str) -> int:
+    """決済処理中 orders from one address that still hold stock and no payment has reached."""
+    return db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.shop_id == shop_id, Order.client_address == address,
+        Order.status == "pending_payment", Order.stock_reserved.is_(True),
+        ~exists().where(Payment.order_id == Order.id)))
 
 
 @dataclass
@@ -141,6 +185,8 @@ class Draft:
     delivery: DeliveryMethod
     method: PaymentMethod
     cart_type: str
+    checkout_token: str | None = None   # the shopper's session's checkout
+    client_address: str = ""            # where the shopper's request came from
 
 
 def _write_order(shop: Shop, draft: Draft, pending_id) -> Order:
@@ -150,9 +196,17 @@ def _write_order(shop: Shop, draft: Draft, pending_id) -> Order:
     shipping = 0 if draft.delivery.fee_undetermined else draft.delivery.fee
     money = totals(draft.lines, shipping)
     account = account_for(shop.id)
-    order = _reusable_pending(shop.id, pending_id)
+    order = _reusable_pending(shop.id, pending_id, draft.checkout_token)
     if order is None:
-        order = Order(shop_id=shop.id, number=_next_number(shop.id), status="pending_payment")
+        # The number's increment locks the shop's settings row first, so concurrent
+        # checkouts from one address are counted one after the other.
+        number = _next_number(shop.id)
+        if draft.client_address and _pending_held_by(shop.id, draft.client_address) >= \
+                current_app.config["PENDING_ORDERS_PER_ADDRESS"]:
+            raise CheckoutError(TOO_MANY_PENDING_MESSAGE)
+        order = Order(shop_id=shop.id, number=number, status="pending_payment",
+                      checkout_token=draft.checkout_token,
+                      client_address=draft.client_address[:45])
         db.session.add(order)
         created = True
     else:
@@ -172,6 +226,7 @@ def _write_order(shop: Shop, draft: Draft, pending_id) -> Order:
     order.target10, order.target8 = money.target10, money.target8
     order.tax10, order.tax8, order.total = money.tax10, money.tax8, money.total
     order.stock_reserved = True
+    order.reserved_at = utcnow()
     for line in draft.lines:
         order.items.append(OrderItem(
             shop_id=shop.id, product_id=line.product_id, code=line.code, name=line.name,
@@ -190,30 +245,19 @@ def _write_order(shop: Shop, draft: Draft, pending_id) -> Order:
 
 def place_order(shop: Shop, draft: Draft, pending_id=None) -> Order:
     """An order paid by a basic method (銀行振込, 代金引換): accepted at once, mail sent."""
-    try:
-        begin_write()
+    with transaction():
         order = _write_order(shop, draft, pending_id)
         order.status = "new"
         order.placed_at = utcnow()
         history.record(order, f"注文番号 : {order.number} 受注（{order.payment_name}）")
-        mails = mail.queue_order_mails(order)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    mail.deliver_pending([m.id for m in mails])
+        mail.queue_order_mails(order)
     return order
 
 
 def start_paidy(shop: Shop, draft: Draft, pending_id=None) -> tuple[Order, dict]:
     """Create the order as 決済処理中 with stock reserved; return it and the Paidy payload."""
-    try:
-        begin_write()
+    with transaction():
         order = _write_order(shop, draft, pending_id)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return order, paidy_payload(shop, order)
 
 
@@ -236,12 +280,14 @@ class PaidyOutcome:
     message: str = ""
 
 
-def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: str
-                 ) -> PaidyOutcome:
-    """Take the modal's callback; an authorisation counts only once PAYGENT (343) confirms it."""
+def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: str,
+                 own_order_id) -> PaidyOutcome:
+    """Take the modal's callback for the shopper's own pending order (``own_order_id``, from
+    the session); an authorisation counts only once PAYGENT (343) confirms it. Another
+    order's number is refused with no telegram, flag or mail."""
     order = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
                                                   Order.number == str(order_number)))
-    if order is None:
+    if order is None or not own_order_id or order.id != own_order_id:
         return PaidyOutcome("refused", None, UNVERIFIED_MESSAGE)
     status = (status or "").lower()
     if order.status == "new" and order.payment is not None:
@@ -289,50 +335,80 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
 
 def accept_authorization(order: Order, paidy_payment_id: str, paygent_payment_id: str,
                          status: str, amount: int, source: str = "決済画面") -> bool:
-    """Record Paidy's authorisation on the order and accept it (新規受付); commits.
+    """Record Paidy's authorisation on the order and accept it (新規受付), in a transaction of
+    its own (the browser callback, the demo data)."""
+    with transaction():
+        return book_authorization(order, paidy_payment_id, paygent_payment_id, status, amount,
+                                  source)
+
+
+def book_authorization(order: Order, paidy_payment_id: str, paygent_payment_id: str,
+                       status: str, amount: int, source: str) -> bool:
+    """Record Paidy's authorisation on the order and accept it (新規受付) in the caller's
+    transaction; the mail and the automatic capture follow its commit.
 
     Shared by the browser callback (after 343) and the オーソリOK notice, which may race:
     the conditional update lets exactly one of them accept the order and send the mail.
     """
-    try:
-        won = db.session.execute(update(Order).where(
-            Order.id == order.id, Order.status == "pending_payment"
-        ).values(status="new", placed_at=utcnow()).execution_options(
-            synchronize_session=False)).rowcount == 1
-        db.session.refresh(order)
-        payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
-        if payment is None:
-            payment = Payment(shop_id=order.shop_id, order_id=order.id,
-                              paidy_payment_id=paidy_payment_id, amount=amount,
-                              status=status, paygent_payment_id=paygent_payment_id or "",
-                              authorized_at=utcnow())
-            db.session.add(payment)
-        elif paygent_payment_id and not payment.paygent_payment_id:
-            payment.paygent_payment_id = paygent_payment_id
-        mails = []
-        if won:
-            history.record(order, f"注文番号 : {order.number} ペイディ オーソリOK"
-                                  f"（{source}） 取引ID : {paygent_payment_id or '未通知'}"
-                                  f" 金額 : {amount:,}円")
-            mails = mail.queue_order_mails(order)
-        elif order.status == "cancelled":
-            order.needs_review = True
-            history.record(order, "キャンセル済みの注文にペイディのオーソリが届きました。"
-                                  "受注明細からオーソリをキャンセルしてください。")
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    mail.deliver_pending([m.id for m in mails])
-    if won and order.capture_mode == "auth_capture":
-        from cart import jobs, operations
-        jobs.submit(operations.auto_capture_job, order.shop_id, order.id)
+    won = db.session.execute(update(Order).where(
+        Order.id == order.id, Order.status == "pending_payment"
+    ).values(status="new", placed_at=utcnow()).execution_options(
+        synchronize_session=False)).rowcount == 1
+    db.session.refresh(order)
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
+    if payment is None:
+        payment = Payment(shop_id=order.shop_id, order_id=order.id,
+                          paidy_payment_id=paidy_payment_id, amount=amount,
+                          status=status, paygent_payment_id=paygent_payment_id or "",
+                          authorized_at=utcnow())
+        db.session.add(payment)
+    elif paygent_payment_id and not payment.paygent_payment_id:
+        payment.paygent_payment_id = paygent_payment_id
+    if won:
+        history.record(order, f"注文番号 : {order.number} ペイディ オーソリOK"
+                              f"（{source}） 取引ID : {paygent_payment_id or '未通知'}"
+                              f" 金額 : {amount:,}円")
+        if not order.stock_reserved:
+            _retake_lapsed_stock(order)
+        mail.queue_order_mails(order)
+        if order.capture_mode == "auth_capture":
+            from cart import jobs, operations
+            after_commit(jobs.submit, operations.auto_capture_job, order.shop_id, order.id)
+    elif order.status == "cancelled":
+        flag(order, "キャンセル済みの注文にペイディのオーソリが届きました。"
+                    "受注明細からオーソリをキャンセルしてください。")
     return won
 
 
-def _flag(order: Order, text: str) -> None:
-    """Mark an order for review, write the history line and alert the shop; commits."""
+def _retake_lapsed_stock(order: Order) -> None:
+    """The buyer paid after the reservation of a 決済処理中 order had lapsed."""
+    short = retake_stock(order)
+    text = f"注文番号 : {order.number} お支払いの確認により在庫を再度確保しました"
+    if short:
+        text = (f"注文番号 : {order.number} お支払いを確認しましたが、在庫が不足しています"
+                f"（{'、'.join(short)}）。在庫と発送をご確認ください。")
+        flag(order, text, subject=f"【要確認】注文番号 {order.number} の在庫")
+    else:
+        history.record(order, text)
+
+
+def flag(order: Order, text: str, subject: str | None = None) -> None:
+    """Mark an order 要確認 with a history line, in the caller's transaction. The shop is
+    alerted by mail when the order becomes 要確認, not again while it stays so, and a line
+    already written for the order is not written twice (a re-posted request changes nothing)."""
+    first = db.session.execute(update(Order).where(
+        Order.id == order.id, Order.needs_review.is_(False)).values(needs_review=True)
+        .execution_options(synchronize_session=False)).rowcount == 1
     order.needs_review = True
-    history.record(order, text)
-    mail.queue_shop_alert(order, f"【要確認】注文番号 {order.number} の決済", text)
-    db.session.commit()
+    written = db.session.scalar(select(exists().where(
+        OrderHistory.order_id == order.id, OrderHistory.text == text)))
+    if not written:
+        history.record(order, text)
+    if first:
+        mail.queue_shop_alert(order, subject or f"【要確認】注文番号 {order.number} の決済", text)
+
+
+def _flag(order: Order, text: str) -> None:
+    """Flag the order from the browser callback, in a transaction of its own."""
+    with transaction():
+        flag(order, text)

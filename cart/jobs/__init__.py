@@ -46,13 +46,17 @@ def poll_missed_notices() -> dict:
 
 
 def periodic_round() -> dict:
-    """Every NOTICE_POLL_MINUTES: fetch missed notices (they may settle open attempts on their
-    own), ask PAYGENT about attempts still open past the claim timeout, then resume the bulk
-    runs whose process stopped (their open attempts are settled by then)."""
+    """Every NOTICE_POLL_MINUTES: fetch missed notices and retry those whose processing
+    failed (they may settle open attempts on their own), ask PAYGENT about attempts still open
+    past the claim timeout, resume the bulk runs whose process stopped (their open attempts
+    are settled by then), and give back the stock of 決済処理中 orders no payment reached."""
     from cart.admin.bulk.services import resume_interrupted
+    from cart.maintenance import release_unpaid_stock
+    from cart.notices.services import retry_failed
     from cart.operations import settle_overdue
-    return {"notices": poll_missed_notices(), "attempts": settle_overdue(),
-            "bulk_runs": resume_interrupted()}
+    return {"notices": poll_missed_notices(), "failed_notices": retry_failed(),
+            "attempts": settle_overdue(), "bulk_runs": resume_interrupted(),
+            "released_stock": release_unpaid_stock()}
 
 
 jobs_cli = AppGroup("jobs", help="Background work.")

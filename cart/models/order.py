@@ -36,6 +36,12 @@ class Order(ShopOwned, Timestamps, db.Model):
               postgresql_ops={"buyer_name": "varchar_pattern_ops"}),
         Index("ix_orders_shop_kana", "shop_id", "buyer_kana",
               postgresql_ops={"buyer_kana": "varchar_pattern_ops"}),
+        # the shopper's own pending order, and how many an address holds
+        Index("ix_orders_shop_checkout_token", "shop_id", "checkout_token"),
+        Index("ix_orders_shop_client_status", "shop_id", "client_address", "status"),
+        # 決済処理中 orders whose stock is due back, and the dashboard's 要確認 list
+        Index("ix_orders_status_reserved", "status", "reserved_at"),
+        Index("ix_orders_shop_review", "shop_id", "needs_review"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(25), nullable=False)
@@ -74,6 +80,12 @@ class Order(ShopOwned, Timestamps, db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stock_reserved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The checkout that made a 決済処理中 order (a random token kept in the shopper's session)
+    # and the address it came from: a replayed session reuses its order, and one address
+    # can hold only a few orders' stock at once.
+    checkout_token: Mapped[str | None] = mapped_column(String(32))
+    client_address: Mapped[str] = mapped_column(String(45), nullable=False, default="")
     needs_review: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -26,7 +26,11 @@ def paygent(shop_code):
     # hashed field no longer matches its hash
     fields = {k.replace("\x00", ""): v.replace("\x00", "")
               for k, v in decode_form(request.get_data()).items()}
-    outcome = receive(shop, fields)
+    try:
+        outcome = receive(shop, fields)
+    except Exception:  # kept as failed: anything but result=0 makes PAYGENT send it again
+        log.exception("notice for shop %s could not be applied", shop.code)
+        return _reply("result=1", 500)
     if outcome == "forged":
         log.warning("notice with a bad hash refused for shop %s from %s", shop.code,
                     request.remote_addr)

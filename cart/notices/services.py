@@ -1,13 +1,19 @@
-"""Applying 差分通知: verified, recorded once, never moving a payment backwards."""
+"""Applying 差分通知: verified, recorded once, never moving a payment backwards.
+
+Each notice is one transaction: the record, the change it makes, its history lines and the
+mail it queues commit together or not at all. A notice whose processing failed is kept as
+"failed" (in a transaction of its own) and retried, by PAYGENT's re-send or by the periodic
+round; it is never taken as done.
+"""
 import json
 import logging
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from cart import history, mail, operations
-from cart.checkout.services import accept_authorization
-from cart.extensions import begin_write, db
+from cart import history, operations
+from cart.checkout.services import book_authorization, flag
+from cart.extensions import begin_write, db, transaction
 from cart.gateway import account_for
 from cart.models import Order, Payment, PaymentAttempt, PaymentNotice
 from cart.models.base import utcnow
@@ -28,6 +34,8 @@ OUTCOME_NAMES = {
     "ignored": "反映不要（同じか先の状態を反映済み）",
     "unmatched": "照合できません（要確認）",
     "mismatch": "金額不一致のため受注を保留",
+    "amount_diff": "反映しました（金額不一致・要確認）",
+    "failed": "処理に失敗しました（再試行します）",
     "received": "処理中",
 }
 
@@ -42,37 +50,93 @@ def receive(shop, fields: dict) -> str:
 
 
 def record_and_apply(shop, fields: dict) -> str:
-    """Record a notice once per payment_notice_id and apply it. Pushed notices come here after
-    their hash is checked; notices fetched with 091 come here directly (the mutual-TLS
-    connection to PAYGENT authenticated them)."""
+    """Record a notice once per payment_notice_id and apply it, in one transaction. Pushed
+    notices come here after their hash is checked; notices fetched with 091 come here directly
+    (the mutual-TLS connection to PAYGENT authenticated them). A notice already recorded is a
+    duplicate, unless its processing failed: then this delivery retries it. Raises when the
+    notice could not be applied (it is then kept as failed, to be retried)."""
     notice = Notice.from_fields(fields)
     if not notice.payment_notice_id:
         return "forged"
-    record = PaymentNotice(
-        shop_id=shop.id, payment_notice_id=notice.payment_notice_id[:20],
-        payment_id=notice.payment_id[:18], trading_id=notice.trading_id[:25],
-        payment_status=notice.payment_status[:2], payment_amount=notice.payment_amount,
-        fields=json.dumps({k: v for k, v in fields.items() if k != "hc"}, ensure_ascii=False),
-        outcome="received")
+    known = db.session.scalar(select(PaymentNotice).where(
+        PaymentNotice.shop_id == shop.id,
+        PaymentNotice.payment_notice_id == notice.payment_notice_id[:20]))
+    if known is not None:
+        if known.outcome != "failed":
+            return "duplicate"
+        outcome = _claim_and_apply(shop, known.id, "failed")
+        return "duplicate" if outcome is None else outcome
+    begin_write()
+    record = _record(shop, notice, fields, "received")
     db.session.add(record)
     try:
         db.session.flush()
-    except IntegrityError:
+    except IntegrityError:  # another delivery of the same notice recorded it first
         db.session.rollback()
         return "duplicate"
-    return _apply_recorded(shop, notice, record)
+    try:
+        return _apply_recorded(shop, notice, record)
+    except Exception:
+        _keep_failed(shop, notice, fields)
+        raise
 
 
 def rematch(shop, record_id: int) -> str | None:
     """Apply a notice that could not be matched when it arrived, now that its order or payment
-    may be known (再照合). The notice is claimed by a conditional update in the same
-    transaction that applies it, so a double click or two staff at once apply it once; returns
-    the new outcome, or None if it was not (or no longer) unmatched."""
+    may be known (再照合). Returns the new outcome, or None if it was not (or no longer)
+    unmatched."""
+    return _claim_and_apply(shop, record_id, "unmatched")
+
+
+def retry_failed(limit: int = 200) -> dict:
+    """The periodic round: apply again the notices whose processing failed (every shop)."""
+    from cart.models import Shop
+    rows = db.session.execute(select(PaymentNotice.id, PaymentNotice.shop_id).where(
+        PaymentNotice.outcome == "failed").order_by(PaymentNotice.id).limit(limit)).all()
+    db.session.commit()
+    counts: dict[str, int] = {}
+    for record_id, shop_id in rows:
+        try:
+            outcome = _claim_and_apply(db.session.get(Shop, shop_id), record_id, "failed")
+        except Exception:
+            log.exception("notice %s of shop %s failed again", record_id, shop_id)
+            outcome = "failed"
+        if outcome:
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def _record(shop, notice: Notice, fields: dict, outcome: str) -> PaymentNotice:
+    return PaymentNotice(
+        shop_id=shop.id, payment_notice_id=notice.payment_notice_id[:20],
+        payment_id=notice.payment_id[:18], trading_id=notice.trading_id[:25],
+        payment_status=notice.payment_status[:2], payment_amount=notice.payment_amount,
+        fields=json.dumps({k: v for k, v in fields.items() if k != "hc"}, ensure_ascii=False),
+        outcome=outcome)
+
+
+def _keep_failed(shop, notice: Notice, fields: dict) -> None:
+    """Keep a notice whose processing failed, so that it is retried rather than lost (a
+    notice fetched with 091 is not handed out again)."""
+    log.exception("notice %s of shop %s could not be applied; kept for a retry",
+                  notice.payment_notice_id, shop.id)
+    try:
+        with transaction():
+            db.session.add(_record(shop, notice, fields, "failed"))
+    except IntegrityError:  # recorded meanwhile by another delivery, which applies it
+        pass
+
+
+def _claim_and_apply(shop, record_id: int, from_outcome: str) -> str | None:
+    """Apply a recorded notice now in ``from_outcome`` (unmatched, or failed). The notice is
+    claimed by a conditional update in the transaction that applies it, so a double click, two
+    staff at once or a re-send racing the periodic round apply it once; a failure rolls the
+    claim back with the rest, leaving the notice as it was."""
     begin_write()
     try:
         claimed = db.session.execute(update(PaymentNotice).where(
             PaymentNotice.id == record_id, PaymentNotice.shop_id == shop.id,
-            PaymentNotice.outcome == "unmatched").values(outcome="received"))
+            PaymentNotice.outcome == from_outcome).values(outcome="received"))
         record = db.session.get(PaymentNotice, record_id, populate_existing=True)
     except BaseException:
         db.session.rollback()
@@ -85,7 +149,7 @@ def rematch(shop, record_id: int) -> str | None:
 
 def _apply_recorded(shop, notice: Notice, record: PaymentNotice) -> str:
     """Apply a recorded notice and keep what became of it, in the transaction that recorded
-    (or claimed) it; commits, or rolls back on any error."""
+    (or claimed) it; commits, or rolls back on any error (mail queued with it is never sent)."""
     try:
         outcome = _apply(shop, notice, record)
         record.outcome = outcome
@@ -114,9 +178,12 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
     if payment is not None and notice.paidy_payment_id and \
             payment.paidy_payment_id != notice.paidy_payment_id:
         return "unmatched"
-    if notice.payment_status in AUTHORIZED_ONWARDS and order.status == "pending_payment":
+    if notice.payment_status in AUTHORIZED_ONWARDS and (
+            order.status == "pending_payment" or order.status == "cancelled" and payment is None):
         # The buyer authorised in the modal but never came back (or not yet); a later state
         # arriving first (notices are not ordered) proves the authorisation just as well.
+        # An order cancelled meanwhile (rolled back) records the payment and asks staff to
+        # cancel the authorisation.
         return _authorized(order, notice)
     if payment is None:
         return "unmatched"
@@ -138,7 +205,23 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
     history.record(order, f"ペイジェント差分通知 : 決済状況を「{st.name(before)}」から"
                           f"「{st.name(notice.payment_status)}」に更新"
                           f"（取引ID : {payment.paygent_payment_id}）")
-    return "applied"
+    return _book_amount(order, payment, notice, "applied")
+
+
+def _book_amount(order: Order, payment: Payment, notice: Notice, outcome: str) -> str:
+    """PAYGENT is the authority on the amount too: a status change whose amount differs from
+    the payment's is booked as PAYGENT says, and the order is flagged 要確認 and the shop
+    alerted, for staff to find out why."""
+    if notice.payment_amount is None or notice.payment_amount == payment.amount:
+        return outcome
+    before = payment.amount
+    payment.amount = notice.payment_amount
+    flag(order, f"ペイジェント差分通知 : 決済金額 {notice.payment_amount:,}円 が当店の記録 "
+                f"{before:,}円 と一致しません。ペイジェントの金額で更新しました。ペイジェント"
+                f"管理画面で取引内容をご確認ください（取引ID : {payment.paygent_payment_id}、"
+                f"通知ID : {notice.payment_notice_id}）",
+         subject=f"【要確認】注文番号 {order.number} の決済金額")
+    return "amount_diff"
 
 
 def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
@@ -152,7 +235,7 @@ def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
     if notice.payment_status in operations.SETTLED[attempt.action]["done"] and not partial:
         operations._succeeded(attempt, payment, order)
         order.version += 1
-        return "applied"
+        return _book_amount(order, payment, notice, "applied")
     return "ignored"  # settled by 094 or by the remainder's notice
 
 
@@ -179,16 +262,13 @@ def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) 
 def _authorized(order: Order, notice: Notice) -> str:
     """オーソリOK for an order whose buyer did not come back from the modal (or not yet)."""
     if notice.payment_amount != order.total:
-        order.needs_review = True
-        text = (f"ペイジェント差分通知 : オーソリ金額 {notice.payment_amount}円 が注文金額 "
-                f"{order.total:,}円 と一致しないため、受注を保留しました"
-                f"（取引ID : {notice.payment_id}）")
-        history.record(order, text)
-        mail.queue_shop_alert(order, f"【要確認】注文番号 {order.number} の決済金額", text)
+        flag(order, f"ペイジェント差分通知 : オーソリ金額 {notice.payment_amount}円 が注文金額 "
+                    f"{order.total:,}円 と一致しないため、受注を保留しました"
+                    f"（取引ID : {notice.payment_id}）",
+             subject=f"【要確認】注文番号 {order.number} の決済金額")
         return "mismatch"
-    db.session.commit()  # keep the notice row even if accepting the order races and loses
-    accept_authorization(order, notice.paidy_payment_id, notice.payment_id,
-                         notice.payment_status, notice.payment_amount, source="差分通知")
+    book_authorization(order, notice.paidy_payment_id, notice.payment_id,
+                       notice.payment_status, notice.payment_amount, source="差分通知")
     if notice.payment_status == st.CAPTURED:
         db.session.refresh(order)
         if order.payment and order.payment.captured_at is None:
@@ -215,6 +295,9 @@ def fetch_missed(shop, limit: int = 1000) -> dict:
             break
         fields = {k: v for k, v in result.data.items()
                   if k not in ("result", "response_code", "response_detail", "success_code")}
-        outcome = record_and_apply(shop, fields)
+        try:
+            outcome = record_and_apply(shop, fields)
+        except Exception:  # kept as failed; the periodic round retries it
+            outcome = "failed"
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts

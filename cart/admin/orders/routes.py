@@ -163,6 +163,12 @@ def _move(order_id, move, message):
     return redirect(url_for("orders.show", order_id=order_id))
 
 
+@bp.post("/<int:order_id>/reviewed")
+def reviewed(order_id):
+    """確認済みにする: the order leaves the 要確認 list (its history keeps why it was there)."""
+    return _move(order_id, services.mark_reviewed, "要確認を解除しました。")
+
+
 @bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
 def edit(order_id):
     """編集モード: 金額調整 and 送料."""

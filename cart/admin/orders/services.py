@@ -40,6 +40,17 @@ def cancel(order: Order, staff, version: str) -> None:
     db.session.commit()
 
 
+def mark_reviewed(order: Order, staff, version: str) -> None:
+    """確認済みにする: staff have looked at a 要確認 order."""
+    _check_version(order, version)
+    if not order.needs_review:
+        raise Stale("この受注は要確認ではありません。")
+    order.needs_review = False
+    order.version += 1
+    history.record(order, f"注文番号 : {order.number} 要確認を確認済みにしました", staff)
+    db.session.commit()
+
+
 def adjust(order: Order, staff, form) -> None:
     """Apply 金額調整 and 送料; totals and the included tax per category are recomputed."""
     _check_version(order, form.version.data)
