@@ -71,21 +71,26 @@ def now() -> datetime:
 
 
 # -- run an operation -------------------------------------------------------------------------
+#: The telegram each operation sends: (client, PAYGENT payment id, amount) → result.
+TELEGRAMS = {
+    rules.CAPTURE: lambda client, payment_id, amount: client.capture(payment_id),
+    rules.CANCEL: lambda client, payment_id, amount: client.cancel_authorization(payment_id),
+    rules.REFUND: lambda client, payment_id, amount: client.refund(payment_id, amount),
+}
+
+
 def run(shop_id: int, order_id: int, action: str, amount: int | None = None, staff=None,
         source: str = "order", expected: str | None = None) -> Outcome:
+    send = TELEGRAMS.get(action)
+    if send is None:  # refused before anything is claimed or sent
+        raise Refused("この操作は行えません。")
     attempt_id = _claim(shop_id, order_id, action, amount, staff, source, expected)
     attempt = db.session.get(PaymentAttempt, attempt_id)
     account = account_for(shop_id)
     client = client_for(account, order_id)
     payment_id, refund_amount = attempt.paygent_payment_id, attempt.amount
     db.session.commit()  # nothing stays open while PAYGENT answers
-    if action == rules.CAPTURE:
-        result = client.capture(payment_id)
-    elif action == rules.CANCEL:
-        result = client.cancel_authorization(payment_id)
-    else:
-        result = client.refund(payment_id, refund_amount)
-    return _book(attempt_id, result)
+    return _book(attempt_id, send(client, payment_id, refund_amount))
 
 
 def _claim(shop_id, order_id, action, amount, staff, source, expected) -> int:
