@@ -28,7 +28,7 @@ from cart.checkout.forms import PREFECTURES, _digits, _kana, _nfkc
 from cart.extensions import db
 from cart.models import (BulkRun, DeliveryMethod, Order, OrderHistory,
                          PaygentAccount, Payment, PaymentMethod, PaymentNotice, Product,
-                         SettingsDraft, Shop, ShopSettings)
+                         SettingsDraft, Shop, ShopSettings, Staff)
 from payments.paygent.codec import decode_form, encode_form
 from payments.status import PROGRESS
 from payments.paygent.notices import notice_hash
@@ -953,7 +953,8 @@ def test_notice_endpoint_takes_anything_and_applies_only_valid_hashes(
 def test_missing_or_garbage_csrf_token_is_a_japanese_400(owner, bad):
     client = owner
     ids = {"order": 1, "method": method("bank_transfer").id, "delivery": delivery().id,
-           "product": product().id}
+           "product": product().id, "staff": db.session.scalar(select(Staff.id).where(
+               Staff.email == "staff@example.com"))}
     paths = [
         "/admin/login", "/admin/logout", "/admin/orders/rollback",
         "/admin/orders/{order}/capture", "/admin/orders/{order}/cancel-payment",
@@ -966,6 +967,8 @@ def test_missing_or_garbage_csrf_token_is_a_japanese_400(owner, bad):
         "/admin/payment-methods/{method}/remove", "/admin/payment-methods/{method}/move",
         "/admin/payment-methods/paidy", "/admin/payment-methods/paidy/confirm",
         "/admin/payment-methods/{method}/basic", "/admin/notices/1/rematch",
+        "/admin/orders/{order}/reviewed", "/admin/password", "/admin/staff/{staff}/disable",
+        "/admin/staff/{staff}/enable",
         "/s/demo/cart/add", "/s/demo/cart",
         "/s/demo3/checkout/step1", "/s/demo3/checkout/step2", "/s/demo/checkout/confirm",
         "/s/demo/checkout/paidy/start", "/s/demo/checkout/paidy/result",

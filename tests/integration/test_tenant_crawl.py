@@ -14,7 +14,7 @@ from .checkout_helpers import setup_shops, shop
 # Which row each URL parameter names.
 PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMethod,
           "method_id": PaymentMethod, "mail_id": OutboxMail, "run_id": BulkRun,
-          "notice_id": PaymentNotice}
+          "notice_id": PaymentNotice, "staff_id": Staff}
 
 
 @pytest.fixture
