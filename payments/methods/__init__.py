@@ -1,0 +1,37 @@
+"""Payment methods, one module each: what PAYGENT calls them, their status and transition
+tables, and the rules read from those tables. Nothing here knows Flask or the cart's models.
+
+``get(code)`` is the one way to a method; shared code asks the method, never its name.
+"""
+from .base import (ACTION_NAMES, ACTIONS, CANCEL, CAPTURE, REFUND, Method, PaymentState,
+                   RuleViolation, Status, Transition, Window)
+from .basic import BANK_TRANSFER, COD
+from .paidy import PAIDY
+
+#: Every method the cart offers, in the order the settings list them.
+ALL: tuple[Method, ...] = (PAIDY, BANK_TRANSFER, COD)
+_BY_CODE = {m.code: m for m in ALL}
+CODES = tuple(_BY_CODE)
+
+
+def get(code: str) -> Method:
+    """The method stored under ``code`` (KeyError for a code no module declares)."""
+    return _BY_CODE[code]
+
+
+def find(code: str) -> Method | None:
+    return _BY_CODE.get(code)
+
+
+def by_payment_type(payment_type: str) -> Method | None:
+    return next((m for m in ALL if m.payment_type and m.payment_type == payment_type), None)
+
+
+def telegram_paths() -> dict[str, str]:
+    """Each method's own telegram kinds and the PAYGENT path they go to."""
+    return {kind: m.telegram_path for m in ALL for kind in m.telegram_kinds()}
+
+
+__all__ = ["ACTIONS", "ACTION_NAMES", "ALL", "CANCEL", "CAPTURE", "CODES", "REFUND", "Method",
+           "PaymentState", "RuleViolation", "Status", "Transition", "Window", "by_payment_type",
+           "find", "get", "telegram_paths"]

@@ -1,0 +1,214 @@
+"""What a payment method module declares, and the pure rules that read it.
+
+A method is data: its PAYGENT ``payment_type`` and telegram path, a status table (each PAYGENT
+status with its names, how far along the payment's life it is, and whether it proves the buyer
+paid) and a transition table (which action runs from which status, where it leaves the payment,
+within which time window). The functions here answer every question from those tables, for the
+order page (which buttons) and the services (what to refuse) alike, so they can never disagree.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+CAPTURE = "capture"
+CANCEL = "cancel"
+REFUND = "refund"
+ACTIONS = (CAPTURE, CANCEL, REFUND)
+ACTION_NAMES = {CAPTURE: "売上確定", CANCEL: "キャンセル", REFUND: "返金"}
+
+IN_FLIGHT_NAME = "処理結果を確認中"
+UNKNOWN_NAME = "確認中"
+
+
+class RuleViolation(Exception):
+    """The operation is not allowed now; the message says why, in Japanese."""
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    """What the rules need to know of a payment, as the cart mirrors it."""
+    status: str                     # PAYGENT status code of the payment the order uses now
+    amount: int                     # what PAYGENT holds now (the refundable amount when 40)
+    authorized_at: datetime | None
+    captured_at: datetime | None
+    in_flight: bool = False         # an operation was sent and its outcome is not settled
+    refunded: int = 0               # refunded so far through partial refunds
+
+
+@dataclass(frozen=True)
+class Status:
+    """One PAYGENT status of a method (seed 003 §2.3, §2.2.1)."""
+    code: str
+    name: str                 # 決済ステータス, PAYGENT's own name
+    rank: int                 # how far along its life: what PAYGENT says only moves it forward
+    paid: bool = False        # proves the buyer paid or authorised: a 決済処理中 order is accepted
+    shown: str = ""           # 決済状況 on the order page (default: ``name``)
+    order_label: str = ""     # 差分通知後の対応状況 in the seed's cart ("" for -)
+    paygent_label: str = ""   # ペイジェント状況 in the seed's payment list ("" for -)
+
+
+@dataclass(frozen=True)
+class Window:
+    """An action may run only so long after one of the payment's times."""
+    since: str                # "authorized_at" or "captured_at"
+    length: timedelta
+    lapsed_status: str        # PAYGENT's status once the window has closed
+    message: str              # why the action is refused, with {action} for its name
+    lapsed_name: str = ""     # 決済状況 once it has closed ("": the status's own name)
+
+    def closed(self, state: PaymentState, source: str, now: datetime) -> bool:
+        if state.status == self.lapsed_status:
+            return True
+        since = getattr(state, self.since)
+        return state.status == source and since is not None and now - since > self.length
+
+
+@dataclass(frozen=True)
+class Transition:
+    """``action`` from ``source`` leaves the payment at ``target`` (``partial_target`` for a
+    part of the amount); ``settles_as`` are the statuses a 094 answer proves it done with,
+    ``waiting`` the one PAYGENT parks it at while it settles."""
+    action: str
+    source: str
+    target: str
+    telegram: str
+    settles_as: frozenset
+    waiting: str | None = None
+    window: Window | None = None
+    partial_target: str | None = None   # set: the action may take an amount (1 yen up)
+    hint: str = ""                      # added when refused from another status
+
+
+@dataclass(frozen=True)
+class Method:
+    code: str                 # stored on payment methods, orders and payments
+    name: str                 # what shoppers and staff see
+    system_name: str          # the 決済種別 in the settings list
+    group: str                # "basic" (基本決済) or "partner" (他社連携)
+    payment_type: str | None = None        # PAYGENT's payment_type; None: not through PAYGENT
+    telegram_path: str | None = None       # PAYGENT path of the method's own telegrams
+    statuses: tuple[Status, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+    other_telegrams: tuple[str, ...] = ()  # sent besides the operations (e.g. a verification)
+    _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        self._by_code.update({s.code: s for s in self.statuses})
+
+    # -- the status table ------------------------------------------------------------
+    @property
+    def through_paygent(self) -> bool:
+        return self.payment_type is not None
+
+    def status(self, code: str) -> Status | None:
+        return self._by_code.get(code)
+
+    def status_name(self, code: str) -> str:
+        """PAYGENT's name of a status (the code itself when the method does not know it)."""
+        status = self.status(code)
+        return status.name if status else code
+
+    def rank(self, code: str) -> int:
+        status = self.status(code)
+        return status.rank if status else -1
+
+    def moves_forward(self, new: str, current: str) -> bool:
+        """Whether ``new`` is at least as far along as ``current`` (unknown codes rank -1)."""
+        return self.rank(new) >= self.rank(current)
+
+    def is_ahead(self, new: str, current: str) -> bool:
+        """Whether ``new`` is strictly further along than ``current``."""
+        return self.rank(new) > self.rank(current)
+
+    def paid_statuses(self) -> frozenset:
+        return frozenset(s.code for s in self.statuses if s.paid)
+
+    def telegram_kinds(self) -> frozenset:
+        return frozenset(t.telegram for t in self.transitions) | frozenset(self.other_telegrams)
+
+    # -- the transition table --------------------------------------------------------
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(a for a in ACTIONS if any(t.action == a for t in self.transitions))
+
+    def transition(self, status: str, action: str) -> Transition | None:
+        return next((t for t in self.transitions
+                     if t.source == status and t.action == action), None)
+
+    def _candidates(self, action: str) -> list[Transition]:
+        return [t for t in self.transitions if t.action == action]
+
+    def lapsed(self, state: PaymentState, now: datetime) -> Window | None:
+        """The window that has closed on the payment's current status, if any."""
+        for t in self.transitions:
+            if t.window is not None and t.window.closed(state, t.source, now):
+                return t.window
+        return None
+
+    def allowed_actions(self, state: PaymentState, now: datetime) -> frozenset[str]:
+        """The operations staff may start now: the buttons the order page shows."""
+        if state.in_flight:
+            return frozenset()
+        return frozenset(
+            t.action for t in self.transitions
+            if t.source == state.status
+            and not (t.window and t.window.closed(state, t.source, now))
+            and (t.partial_target is None or state.amount > 0))
+
+    def check(self, state: PaymentState, action: str, now: datetime,
+              amount: int | None = None) -> None:
+        """Raise RuleViolation unless ``action`` (with an ``amount``) may run now."""
+        candidates = self._candidates(action)
+        if not candidates:
+            raise RuleViolation("この操作は行えません。")
+        if state.in_flight:
+            raise RuleViolation("この受注には処理結果を確認中の操作があります。"
+                                "「最新の状態を取得」で結果を確認してから操作してください。")
+        name = ACTION_NAMES[action]
+        for t in candidates:
+            if t.window and t.window.closed(state, t.source, now):
+                raise RuleViolation(t.window.message.format(action=name))
+        transition = self.transition(state.status, action)
+        if transition is None:
+            hint = candidates[0].hint
+            raise RuleViolation(f"決済状況が「{self.display_status(state, now)}」のため、"
+                                f"{name}はできません。{hint}")
+        if amount is not None and transition.partial_target is not None:
+            if isinstance(amount, bool) or not isinstance(amount, int):
+                raise RuleViolation(f"{name}額は半角数字（整数）で入力してください。")
+            if amount < 1:
+                raise RuleViolation(f"{name}額は1円以上で入力してください。")
+            if amount > state.amount:
+                raise RuleViolation(f"{name}額が{name}可能額（{state.amount:,}円）を超えています。")
+
+    def after(self, status: str, action: str, partial: bool = False) -> str:
+        """The status the payment the order uses is in after a successful operation."""
+        transition = self.transition(status, action)
+        if transition is None:
+            raise RuleViolation("この操作は行えません。")
+        if partial and transition.partial_target is not None:
+            return transition.partial_target
+        return transition.target
+
+    def settled(self, action: str) -> tuple[frozenset, frozenset]:
+        """What a 094 answer means for an operation of this kind: (done, still waiting)."""
+        done, waiting = set(), set()
+        for t in self._candidates(action):
+            done |= t.settles_as
+            if t.waiting:
+                waiting.add(t.waiting)
+        return frozenset(done), frozenset(waiting)
+
+    def display_status(self, state: PaymentState, now: datetime) -> str:
+        """決済状況 as the order page shows it."""
+        if state.in_flight:
+            return IN_FLIGHT_NAME
+        window = self.lapsed(state, now)
+        if window is not None and window.lapsed_name:
+            return window.lapsed_name
+        status = self.status(state.status)
+        if status is None:
+            return state.status or UNKNOWN_NAME
+        name = status.shown or status.name
+        if state.refunded and any(t.partial_target == status.code for t in self.transitions):
+            name += "（一部返金済）"
+        return name
