@@ -21,10 +21,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The sandbox is mounted only when asked for; `demo seed` prints its control token.
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo seed
-	$(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
+	SANDBOX_ENABLED=1 $(BIN)/flask demo seed
+	SANDBOX_ENABLED=1 $(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
 
 PG_PORT ?= 54329
 REDIS_PORT ?= 63799

@@ -1,13 +1,15 @@
 """A live app on a loopback port (embedded sandbox, fresh SQLite files) for benchmarks.
 
 The server runs in its own process so that the load generator does not share its
-interpreter lock: ``python -m bench._live`` prints its URL, the demo IDs and its database URL,
-then serves. ``--database-url URL`` serves from that (empty) database instead of a fresh SQLite
-file; it is migrated and seeded the same way.
+interpreter lock: ``python -m bench._live`` prints its URL, the demo IDs, its database URL and
+the sandbox's control token (``X-Sandbox-Token``), then serves. ``--database-url URL``
+serves from that (empty) database instead of a fresh SQLite file; it is migrated and seeded
+the same way.
 """
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -41,10 +43,11 @@ def serve(database_url: str | None = None) -> None:
     late = _Late()
     server = SandboxServer(late)
     database_url = database_url or f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}"
+    # The sandbox is mounted only when asked for, and its control API needs this token.
     app = create_app(Config, SECRET_KEY="bench", LOG_LEVEL="WARNING", SANDBOX_ENABLED=True,
                      SQLALCHEMY_DATABASE_URI=database_url,
                      SANDBOX_DB=os.path.join(folder, "sandbox.sqlite3"),
-                     PUBLIC_BASE_URL=server.url)
+                     SANDBOX_TOKEN=secrets.token_urlsafe(32), PUBLIC_BASE_URL=server.url)
     late.target = app
     with app.app_context():
         upgrade()
@@ -63,7 +66,8 @@ def serve(database_url: str | None = None) -> None:
         db.session.remove()
     logging.disable(logging.WARNING)
     print(json.dumps({"url": server.url, "ids": ids, "database": database_url,
-                      "folder": folder}), flush=True)
+                      "folder": folder, "sandbox_token": app.config["SANDBOX_TOKEN"]}),
+          flush=True)
     server.server.serve_forever()
 
 
@@ -81,6 +85,7 @@ class LiveApp:
         info = json.loads(line)
         self.url, self.ids, self.database = info["url"], info["ids"], info["database"]
         self.folder = info["folder"]
+        self.sandbox_token = info["sandbox_token"]  # header X-Sandbox-Token for /_sandbox/control
 
     def stop(self) -> None:
         """Stop the server and remove its files."""

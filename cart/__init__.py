@@ -96,8 +96,13 @@ def create_app(config_object=None, **overrides) -> Flask:
         return render_template("home.html")
 
     if app.config["SANDBOX_ENABLED"]:
+        from cart.config import sandbox_token
         from payments.sandbox import create_sandbox
-        sandbox = create_sandbox(app.config["SANDBOX_DB"])
+        # A throwaway store (no SANDBOX_DB) gets a token of its own, kept in no file.
+        keeps_token = app.config["SANDBOX_DB"] or app.config.get("SANDBOX_TOKEN")
+        sandbox = create_sandbox(app.config["SANDBOX_DB"],
+                                 control_token=sandbox_token(app.config) if keeps_token else None)
+        app.config["SANDBOX_TOKEN"] = sandbox.extensions["sandbox"].control_token
         app.extensions["paygent_sandbox"] = sandbox
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/_sandbox": sandbox})
     return app

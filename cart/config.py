@@ -31,9 +31,12 @@ class Config:
         "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE, "cart.sqlite3"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    # The embedded PAYGENT + Paidy sandbox, mounted at /_sandbox.
-    SANDBOX_ENABLED = _flag("SANDBOX_ENABLED", True)
+    # The embedded PAYGENT + Paidy sandbox, mounted at /_sandbox only when asked for
+    # (`make run` does). Its control API needs SANDBOX_TOKEN in the X-Sandbox-Token header;
+    # empty: a token generated once into sandbox_token beside SANDBOX_DB (instance/).
+    SANDBOX_ENABLED = _flag("SANDBOX_ENABLED", False)
     SANDBOX_DB = os.environ.get("SANDBOX_DB", os.path.join(INSTANCE, "sandbox.sqlite3"))
+    SANDBOX_TOKEN = os.environ.get("SANDBOX_TOKEN", "")
     # The sandbox that shops in the "sandbox" environment use: its PAYGENT root is
     # SANDBOX_URL/paygent and its Paidy script SANDBOX_URL/paidy/checkout.js.
     SANDBOX_URL = os.environ.get("SANDBOX_URL", "")
@@ -80,6 +83,15 @@ def sandbox_url(app_config) -> str:
     return (app_config.get("SANDBOX_URL") or app_config["PUBLIC_BASE_URL"] + "/_sandbox").rstrip("/")
 
 
+def sandbox_token(app_config) -> str:
+    """The sandbox's control token: SANDBOX_TOKEN, else the one kept beside SANDBOX_DB."""
+    if app_config.get("SANDBOX_TOKEN"):
+        return app_config["SANDBOX_TOKEN"]
+    from payments.sandbox.app import token_in_folder
+    store = app_config.get("SANDBOX_DB") or os.path.join(INSTANCE, "sandbox.sqlite3")
+    return token_in_folder(os.path.dirname(os.path.abspath(store)))
+
+
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
@@ -91,3 +103,4 @@ class TestConfig(Config):
     NOTICE_POLL_MINUTES = 0  # tests call jobs.poll_missed_notices themselves
     SANDBOX_ENABLED = False
     SANDBOX_DB = None
+    SANDBOX_TOKEN = "test-sandbox-control-token"  # the suite's shared sandbox uses it too

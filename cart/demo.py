@@ -117,11 +117,15 @@ def summary() -> str:
             f"    スタッフ        {spec['staff']} / {DEMO_PASSWORD}",
         ]
     if current_app.config["SANDBOX_ENABLED"]:
+        token = current_app.config.get("SANDBOX_TOKEN", "")
         lines += [
             f"  PAYGENT sandbox   {base}/_sandbox/paygent  (e.g. /n/paidy/request)",
             f"  Paidy checkout.js {base}/_sandbox/paidy/checkout.js (try: /_sandbox/paidy/try)",
             "  Paidy test buyer  successful.payment@paidy.com / rejected.payment@paidy.com,"
             " SMS code 8888",
+            f"  sandbox control   {base}/_sandbox/control/… needs the header "
+            f"X-Sandbox-Token: {token}",
+            f"    e.g. curl -s -H 'X-Sandbox-Token: {token}' {base}/_sandbox/control/notices",
         ]
         for spec in DEMO_SHOPS:
             p = spec["paygent"]
@@ -142,7 +146,7 @@ def make_paid_orders(shop_code: str, count: int) -> list[str]:
     import requests
 
     from cart.checkout.services import (Draft, accept_authorization, deliveries, start_paidy)
-    from cart.config import sandbox_url
+    from cart.config import sandbox_token, sandbox_url
     from cart.pricing import Line
     from payments.sandbox import paygent as sandbox_paygent
 
@@ -178,10 +182,15 @@ def make_paid_orders(shop_code: str, count: int) -> list[str]:
                 embedded.extensions["sandbox"].store, account.merchant_id, order.number,
                 order.total, details)
         else:
-            paid = requests.post(sandbox_url(current_app.config) + "/control/payments",
-                                 json={"merchant_id": account.merchant_id,
-                                       "trading_id": order.number, "amount": order.total,
-                                       "details": details}, timeout=10).json()
+            url = sandbox_url(current_app.config) + "/control/payments"
+            reply = requests.post(
+                url, headers={"X-Sandbox-Token": sandbox_token(current_app.config)},
+                json={"merchant_id": account.merchant_id, "trading_id": order.number,
+                      "amount": order.total, "details": details}, timeout=10)
+            if reply.status_code != 200:
+                raise ValueError(f"{url} answered HTTP {reply.status_code}: SANDBOX_TOKEN "
+                                 "must be that sandbox's control token")
+            paid = reply.json()
         accept_authorization(order, paid["paidy_payment_id"], str(paid["payment_id"]), "20",
                              order.total, source="デモデータ")
         numbers.append(order.number)

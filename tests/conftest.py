@@ -194,10 +194,12 @@ class RunningSandbox:
         self.url = server.url
         self.paygent_url = server.url + "/paygent"
         self.store = server.app.extensions["sandbox"].store
+        self.token = server.app.extensions["sandbox"].control_token
 
     def control(self, path: str, method: str = "post", **json):
+        """Call the control API with its token."""
         response = requests.request(method, f"{self.url}/control/{path}", json=json or None,
-                                    timeout=10)
+                                    headers={"X-Sandbox-Token": self.token}, timeout=10)
         response.raise_for_status()
         return response.json()
 
@@ -207,7 +209,8 @@ class RunningSandbox:
 
 @pytest.fixture(scope="session")
 def _sandbox_server():
-    server = SandboxServer(create_sandbox()).start()
+    # The cart under test reaches it as a deployed cart reaches SANDBOX_URL: with SANDBOX_TOKEN.
+    server = SandboxServer(create_sandbox(control_token=TestConfig.SANDBOX_TOKEN)).start()
     yield server
     server.stop()
 

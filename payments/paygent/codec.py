@@ -1,15 +1,16 @@
 """Wire format of PAYGENT telegrams.
 
-Requests are application/x-www-form-urlencoded in Shift_JIS (Windows-31J); replies are
-``key=value`` lines separated by CRLF whose values are URL-encoded in the same charset.
+Requests are application/x-www-form-urlencoded in Shift_JIS (Windows-31J). Replies are
+``key=value`` lines separated by CRLF whose values are raw Shift_JIS text, read the way
+PAYGENT's own connection module reads them: split on CRLF, split each line at its first ``=``,
+never URL-decode; an item whose key ends in ``_html`` runs to the end of the body.
 """
-import re
 from urllib.parse import quote_plus, unquote_plus
 
 CHARSET = "cp932"  # Windows-31J: Shift_JIS plus the vendor characters shops actually type
 MAX_TELEGRAM_BYTES = 100 * 1024
-
-_KEY_LINE = re.compile(r"^[A-Za-z0-9_]+=")
+LINE_END = "\r\n"
+HTML_SUFFIX = "_html"
 
 
 def encode_form(fields: dict) -> bytes:
@@ -40,53 +41,59 @@ def decode_form(body: bytes) -> dict:
 
 
 def encode_reply(fields: dict) -> bytes:
-    """Encode a reply as PAYGENT does: CRLF-separated key=value, values URL-encoded."""
-    lines = []
+    """Encode a reply as PAYGENT does: CRLF-separated ``key=value``, values raw Shift_JIS.
+
+    An ``_html`` item goes last, its value starting on the line after ``key=`` and running to
+    the end of the body (PAYGENT's module takes every line after the key's own line, so a
+    trailing CRLF would become part of the value). A line break anywhere else would end the
+    item early, or forge another one, so it is refused: the caller flattens free text first.
+    """
+    lines, html = [], None
     for key, value in fields.items():
         text = "" if value is None else str(value)
-        if key.endswith("_html"):
-            # HTML blocks travel raw and may span lines; PAYGENT puts them last.
-            lines.append(f"{key}={text}")
+        if not key or "=" in key or "\r" in key or "\n" in key:
+            raise ValueError(f"not a reply item name: {key!r}")
+        if key.endswith(HTML_SUFFIX):
+            if html is not None:  # the module would read both as one item
+                raise ValueError("a reply carries at most one _html item")
+            html = (key, text)
+        elif "\r" in text or "\n" in text:
+            raise ValueError(f"reply item {key} holds a line break")
         else:
-            lines.append(f"{key}={quote_plus(text, encoding=CHARSET)}")
-    html_last = sorted(lines, key=lambda line: line.split("=", 1)[0].endswith("_html"))
-    return "\r\n".join(html_last).encode(CHARSET) + b"\r\n"
+            lines.append(f"{key}={text}{LINE_END}")
+    if html is not None:
+        lines.append(f"{html[0]}={LINE_END}{html[1]}")
+    return "".join(lines).encode(CHARSET)
 
 
 class MalformedReply(ValueError):
-    """The body is not a PAYGENT reply (no key=value lines, or no ``result``)."""
+    """The body is not a PAYGENT reply (not Shift_JIS, or no ``result``)."""
 
 
 def parse_reply(body: bytes) -> dict:
-    """Parse a reply body into a dict of decoded strings.
+    """Parse a reply body into a dict of strings, as PAYGENT's connection module does.
 
-    Keys ending in ``_html`` carry raw HTML that may span several lines: the lines that
-    follow, up to the next ``key=`` line, belong to that value.
+    Lines are split on CRLF and each at its first ``=``; the value is taken as it stands
+    (``+`` and ``%`` are characters, not escapes); a line without ``=`` is skipped. From a
+    key ending in ``_html`` on, the rest of the body is that item's value. PAYGENT starts
+    it on the next line; text on the key's own line (which the module would drop) is kept.
+    Decoding first is safe: CR, LF and ``=`` never occur inside a Shift_JIS character.
     """
     try:
         text = body.decode(CHARSET)
     except UnicodeDecodeError as exc:
         raise MalformedReply(f"not Shift_JIS: {exc}") from exc
     fields: dict[str, str] = {}
-    html_key = None
-    for line in re.split(r"\r\n|\n", text):
-        if html_key and not _KEY_LINE.match(line):
-            fields[html_key] += "\r\n" + line
+    lines = text.split(LINE_END)
+    for index, line in enumerate(lines):
+        key, sep, value = line.partition("=")
+        if not sep:
             continue
-        html_key = None
-        if not line:
-            continue
-        if "=" not in line:
-            raise MalformedReply(f"line without '=': {line[:40]!r}")
-        key, value = line.split("=", 1)
-        if key.endswith("_html"):
-            fields[key] = value
-            html_key = key
-        else:
-            fields[key] = unquote_plus(value, encoding=CHARSET)
-    for key in fields:
-        if key.endswith("_html"):
-            fields[key] = fields[key].rstrip("\r\n")
-    if "result" not in fields:
-        raise MalformedReply("no result key")
+        if key.endswith(HTML_SUFFIX):
+            rest = LINE_END.join(lines[index + 1:])
+            fields[key] = value + LINE_END + rest if value else rest
+            break
+        fields[key] = value
+    if not fields.get("result"):
+        raise MalformedReply("no result")
     return fields

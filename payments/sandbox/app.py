@@ -1,11 +1,16 @@
 """The sandbox as a WSGI app: PAYGENT paths, a Paidy Checkout look-alike, a control API.
 
-Mounted under ``/_sandbox`` in the embedded default (so PAYGENT's root is
-``/_sandbox/paygent``), or served alone on its own port by ``python -m payments.sandbox``.
+Mounted under ``/_sandbox`` when the cart is asked to (``SANDBOX_ENABLED``; PAYGENT's root is
+then ``/_sandbox/paygent``), or served alone on its own port by ``python -m payments.sandbox``.
+The control API answers only requests that carry its token in ``X-Sandbox-Token``: it reads
+every shop's buyers and can move the clock, re-register a merchant or wipe the state. The
+pages the shopper's browser uses and the PAYGENT paths (connect ID and password) need none.
 """
+import hmac
 import logging
 import os
 import re
+import secrets
 import socket
 import threading
 import time
@@ -29,13 +34,17 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 MOBILE = re.compile(r"^0[789]0\d{8}\Z")
 MAX_AMOUNT = 500_000  # the sandbox's ceiling for one Paidy checkout
 FAULT_MODES = ("timeout", "drop", "http500", "garbage")
+TOKEN_HEADER = "X-Sandbox-Token"
+TOKEN_FILE = "sandbox_token"
+REPLY_CONTENT_TYPE = "text/plain; charset=Shift_JIS"
 
 
 class Sandbox:
     """The sandbox's state and its notice dispatcher, shared by the routes."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, control_token: str):
         self.store = store
+        self.control_token = control_token
         self.dispatcher = Dispatcher(store)
         self._arrived, self._lock = Counter(), threading.Lock()
 
@@ -49,9 +58,38 @@ class Sandbox:
             return self._arrived[kind]
 
 
-def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flask:
+def token_in_folder(folder: str) -> str:
+    """The control token kept in ``folder/sandbox_token`` (mode 0600), made on first use.
+
+    Written under a temporary name and linked into place, so that processes starting
+    together all end up with the one token that won.
+    """
+    path = os.path.join(folder, TOKEN_FILE)
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def create_sandbox(store_path: str | None = None, dispatch: bool = True,
+                   control_token: str | None = None) -> Flask:
+    """The sandbox app on the store at ``store_path`` (None: a throwaway one).
+
+    Its control API needs ``control_token``; without one a random token is made, which only
+    code holding the app can read (``app.extensions["sandbox"].control_token``).
+    """
     app = Flask(__name__, static_folder=None)
-    sandbox = Sandbox(Store(store_path))
+    sandbox = Sandbox(Store(store_path), control_token or secrets.token_urlsafe(32))
     app.extensions["sandbox"] = sandbox
     store = sandbox.store
 
@@ -59,6 +97,22 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
         # Started by the first request rather than at import, so CLI commands that build
         # the app do not leave a sender thread behind.
         app.before_request(sandbox.dispatcher.start)
+
+    @app.before_request
+    def guard_control():
+        """Refuse a control request without the token, before any route runs."""
+        if request.path != "/control" and not request.path.startswith("/control/"):
+            return None
+        given = request.headers.get(TOKEN_HEADER, "")
+        if not given:
+            return jsonify(error="control_token_required",
+                           message=f"{TOKEN_HEADER} ヘッダーにサンドボックスのトークンを"
+                                   "指定してください。"), 401
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                                   sandbox.control_token.encode("utf-8")):
+            return jsonify(error="control_token_invalid",
+                           message="サンドボックスのトークンが正しくありません。"), 403
+        return None
 
     # -- PAYGENT ---------------------------------------------------------------------
     @app.post("/paygent/n/paidy/request")
@@ -93,6 +147,8 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
             if latency:
                 time.sleep(latency / 1000)
             reply = _run(merchant_id, kind, fields, fault)
+        if reply is not None:
+            reply = paygent.full_reply(kind, reply)
         target = fields.get("payment_id") or fields.get("trading_id") or ""
         store.log_telegram(merchant_id, kind, target, mask(fields), reply or {},
                            fault["mode"] if fault else "")
@@ -122,8 +178,8 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
         if mode == "garbage":
             return Response(b"<html><body>\x83\x47\x83\x89\x81\x5b</body></html>\xff\xfe",
                             status=200, mimetype="text/html")
-        return Response(encode_reply(reply), mimetype="text/plain",
-                        headers={"Content-Type": "text/plain; charset=Shift_JIS"})
+        # content_type, not mimetype: Flask would append its own charset (utf-8) to a mimetype
+        return Response(encode_reply(reply), content_type=REPLY_CONTENT_TYPE)
 
     # -- Paidy Checkout ----------------------------------------------------------------
     @app.get("/paidy/checkout.js")
@@ -250,8 +306,7 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
                                (payment_id,)).fetchone()
         if row is None or body.get("action") not in kinds:
             return jsonify(error="unknown payment or action"), 404
-        last = store.db.execute("SELECT COALESCE(MAX(payment_notice_id), 0) FROM notices"
-                                ).fetchone()[0]
+        last = store.db.execute("SELECT COALESCE(MAX(id), 0) FROM notices").fetchone()[0]
         fields = {"payment_id": str(payment_id)}
         if body.get("amount") is not None:
             fields["amount"] = str(body["amount"])
@@ -261,8 +316,7 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
             return jsonify(error=refusal.code), 409
         if not body.get("notify", True):
             with store.write() as db:
-                db.execute("UPDATE notices SET acknowledged=1 WHERE payment_notice_id > ?",
-                           (last,))
+                db.execute("UPDATE notices SET acknowledged=1 WHERE id > ?", (last,))
         return jsonify(reply)
 
     @app.get("/control/telegrams")
@@ -273,7 +327,7 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True) -> Flas
     def control_notices():
         rows = store.db.execute("SELECT payment_notice_id, merchant_id, payment_id, "
                                 "acknowledged, attempts, last_reply FROM notices "
-                                "ORDER BY payment_notice_id").fetchall()
+                                "ORDER BY id").fetchall()
         return jsonify([dict(r) for r in rows])
 
     return app

@@ -96,14 +96,14 @@ class Dispatcher:
             # merchant), so the write lock is held for microseconds however many wait
             row = db.execute(
                 "SELECT n.*, m.notice_url FROM merchants m JOIN notices n ON "
-                "n.payment_notice_id = (SELECT MIN(o.payment_notice_id) FROM notices o "
+                "n.id = (SELECT MIN(o.id) FROM notices o "
                 "  WHERE o.merchant_id = m.merchant_id AND o.acknowledged = 0) "
                 "WHERE m.notice_url != '' AND n.claimed_until < ? AND n.next_attempt_at <= ? "
-                "ORDER BY n.payment_notice_id LIMIT 1", (now, now)).fetchone()
+                "ORDER BY n.id LIMIT 1", (now, now)).fetchone()
             if row is None:
                 return None
-            db.execute("UPDATE notices SET claimed_until=? WHERE payment_notice_id=?",
-                       (now + CLAIM_SECONDS, row["payment_notice_id"]))
+            db.execute("UPDATE notices SET claimed_until=? WHERE id=?",
+                       (now + CLAIM_SECONDS, row["id"]))
             return row
 
     def _book(self, notice, accepted: bool, answer: str) -> None:
@@ -116,8 +116,7 @@ class Dispatcher:
             delay = float(self.store.setting("notice_retry_seconds"))
         with self.store.write() as db:
             db.execute("UPDATE notices SET acknowledged=?, attempts=?, next_attempt_at=?, "
-                       "claimed_until=0, last_reply=? WHERE payment_notice_id=?",
-                       (int(accepted), attempts, time.time() + delay, answer,
-                        notice["payment_notice_id"]))
+                       "claimed_until=0, last_reply=? WHERE id=?",
+                       (int(accepted), attempts, time.time() + delay, answer, notice["id"]))
         log.info("notice %s to merchant %s: %s", notice["payment_notice_id"],
                  notice["merchant_id"], "accepted" if accepted else answer)

@@ -1,20 +1,25 @@
 """PAYGENT's side of the Paidy telegrams, as the shop can observe it.
 
-State rules: 20 → 40 (341), 20 → 32 (340), 20 → 33 after 90 days, 40 → 60 (342 full),
-40 → 60 plus a new payment at 40 for the remainder (342 partial), 40 → 41 90 days after
-capture. Anything else is 24003; past a window 24006; refunding more than is left 24007.
+State rules: 20 → 40 (341), 20 → 32 (340), 20 → 33 after 30 days (Paidy's authorisation
+window in PAYGENT's test environment, which the sandbox stands for; 90 in production),
+40 → 60 (342 full), 40 → 60 plus a new payment at 40 for the remainder (342 partial), 40 → 41
+90 days after capture. Anything else is 24003; past a window 24006; refunding more than is
+left 24007.
+
+Every reply names all the items of its telegram kind, empty when there is nothing to say.
 """
 import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
 from payments import status as st
+from payments.paygent.codec import CHARSET
 from payments.paygent.notices import notice_hash
 
 from .store import FIRST_PAYMENT_ID
 
 DAY = 86400.0
-AUTH_WINDOW = 90 * DAY
+AUTH_WINDOW = 30 * DAY  # Paidy in PAYGENT's test environment (production: 90 days)
 REFUND_WINDOW = 90 * DAY
 NOTICE_RETENTION = 7 * DAY
 JST = timezone(timedelta(hours=9))
@@ -56,6 +61,42 @@ def stamp(ts: float | None) -> str:
 
 def error_reply(code: str) -> dict:
     return {"result": "1", "response_code": code, "response_detail": DETAILS.get(code, "")}
+
+
+COMMON_ITEMS = ("result", "response_code", "response_detail")
+PAYMENT_ITEMS = ("payment_id", "trading_id", "payment_type", "payment_status",
+                 "payment_amount", "currency", "paidy_payment_id", "payment_init_date",
+                 "authorized_date", "payment_date")
+NOTICE_ITEMS = ("payment_notice_id", *PAYMENT_ITEMS, "change_date", "event", "event_result",
+                "event_error_code")
+VERIFY_ITEMS = ("retrieve_result", "paidy_payment_id", "payment_amount", "currency",
+                "order_ref", "payment_id", "payment_status", "buyer_email", "buyer_name1",
+                "buyer_name2", "buyer_phone", "shipping_zip", "shipping_state",
+                "shipping_city", "shipping_line1", "shipping_line2")
+REPLY_ITEMS = {"340": ("payment_id",), "341": ("payment_id",), "342": ("payment_id",),
+               "343": VERIFY_ITEMS, "091": ("success_code", *NOTICE_ITEMS),
+               "094": PAYMENT_ITEMS}
+
+
+def full_reply(kind: str, fields: dict) -> dict:
+    """The reply with every item of its telegram kind, as PAYGENT sends them: present even
+    when empty (``response_code=`` on success); unknown kinds get the common items only.
+    Each value is one line of Shift_JIS text (``one_line``), whatever the buyer typed."""
+    reply = {key: "" for key in (*COMMON_ITEMS, *REPLY_ITEMS.get(kind, ()))}
+    reply.update({key: value if key.endswith("_html") else one_line(value)
+                  for key, value in fields.items()})
+    return reply
+
+
+def one_line(value) -> str:
+    """Free text (a buyer's name, an address) as a reply value: one line of Shift_JIS.
+
+    A raw reply value ends at CRLF, so a line break typed into the Paidy form would end the
+    item and could forge another (``result=…``): it travels as a space. A character Shift_JIS
+    cannot carry becomes ``?``, as a Shift_JIS system would print it.
+    """
+    text = " ".join(("" if value is None else str(value)).splitlines())
+    return text.encode(CHARSET, errors="replace").decode(CHARSET)
 
 
 # -- payments --------------------------------------------------------------------------
@@ -119,7 +160,7 @@ def _update(db, payment, now, **changes):
 
 def settle(store, db, payment, now):
     """Move the payment to where time has taken it: a timed-out request settles, and an
-    authorisation or a capture runs out of its 90-day window."""
+    authorisation (30 days) or a capture (90 days) runs out of its window."""
     if payment["pending_target"] and now >= (payment["pending_until"] or 0):
         event = payment["pending_event"]
         partial = payment["pending_amount"]
@@ -252,18 +293,19 @@ def _verify(db, merchant_id, fields):
     if row is None:
         return {"result": "0", "retrieve_result": "1", "paidy_payment_id": paidy_id}
     details = json.loads(row["details"])
-    buyer = details.get("buyer", {})
-    shipping = details.get("shipping_address", {})
+    buyer = details.get("buyer") if isinstance(details.get("buyer"), dict) else {}
+    shipping = details.get("shipping_address")
+    shipping = shipping if isinstance(shipping, dict) else {}
     return {
         "result": "0", "retrieve_result": "0", "paidy_payment_id": paidy_id,
         "payment_amount": str(row["amount"]), "currency": row["currency"],
         "order_ref": row["trading_id"], "payment_id": str(row["payment_id"]),
         "payment_status": row["status"],
-        "buyer_email": buyer.get("email", ""), "buyer_name1": buyer.get("name1", ""),
-        "buyer_name2": buyer.get("name2", ""), "buyer_phone": buyer.get("phone", ""),
-        "shipping_zip": shipping.get("zip", ""), "shipping_state": shipping.get("state", ""),
-        "shipping_city": shipping.get("city", ""), "shipping_line1": shipping.get("line1", ""),
-        "shipping_line2": shipping.get("line2", ""),
+        "buyer_email": buyer.get("email"), "buyer_name1": buyer.get("name1"),
+        "buyer_name2": buyer.get("name2"), "buyer_phone": buyer.get("phone"),
+        "shipping_zip": shipping.get("zip"), "shipping_state": shipping.get("state"),
+        "shipping_city": shipping.get("city"), "shipping_line1": shipping.get("line1"),
+        "shipping_line2": shipping.get("line2"),
     }
 
 
@@ -288,15 +330,18 @@ def _notice(store, db, payment, event: str) -> None:
     merchant = db.execute("SELECT * FROM merchants WHERE merchant_id=?",
                           (payment["merchant_id"],)).fetchone()
     now = store.now()
-    fields = {**payment_fields(payment), "change_date": stamp(now), "event": event,
-              "event_result": "success", "event_error_code": ""}
-    cur = db.execute("INSERT INTO notices(merchant_id, payment_id, fields, created_at) "
-                     "VALUES(?,?,?,?)", (payment["merchant_id"], payment["payment_id"],
-                                         "{}", now))
-    fields = {"payment_notice_id": str(cur.lastrowid), **fields}
+    # payment_notice_id counts per merchant, as PAYGENT numbers each merchant's notices; the
+    # write transaction this runs in keeps two notices from taking the same number.
+    notice_id = db.execute("SELECT COALESCE(MAX(payment_notice_id), 0) + 1 FROM notices "
+                           "WHERE merchant_id=?", (payment["merchant_id"],)).fetchone()[0]
+    fields = {"payment_notice_id": str(notice_id), **payment_fields(payment),
+              "change_date": stamp(now), "event": event, "event_result": "success",
+              "event_error_code": ""}
     fields["hc"] = notice_hash(fields, merchant["hash_key"] if merchant else "")
-    db.execute("UPDATE notices SET fields=? WHERE payment_notice_id=?",
-               (json.dumps(fields, ensure_ascii=False), cur.lastrowid))
+    db.execute("INSERT INTO notices(merchant_id, payment_notice_id, payment_id, fields, "
+               "created_at) VALUES(?,?,?,?,?)",
+               (payment["merchant_id"], notice_id, payment["payment_id"],
+                json.dumps(fields, ensure_ascii=False), now))
     if store.on_notice:
         store.on_notice()
 
@@ -311,19 +356,18 @@ def fetch_notice(store, merchant_id: str, fields: dict) -> dict:
         since = store.now() - NOTICE_RETENTION
         with store.write() as db:
             if wanted:
-                if not wanted.isdigit():
+                if not wanted.isdigit() or len(wanted) > 18:
                     raise Refusal("P009")
                 row = db.execute("SELECT * FROM notices WHERE merchant_id=? AND "
                                  "payment_notice_id=? AND created_at >= ?",
                                  (merchant_id, int(wanted), since)).fetchone()
             else:
                 row = db.execute("SELECT * FROM notices WHERE merchant_id=? AND acknowledged=0"
-                                 " AND created_at >= ? ORDER BY payment_notice_id LIMIT 1",
+                                 " AND created_at >= ? ORDER BY id LIMIT 1",
                                  (merchant_id, since)).fetchone()
             if row is None:
                 return {"result": "0", "success_code": "1"}
-            db.execute("UPDATE notices SET acknowledged=1 WHERE payment_notice_id=?",
-                       (row["payment_notice_id"],))
+            db.execute("UPDATE notices SET acknowledged=1 WHERE id=?", (row["id"],))
             notice = json.loads(row["fields"])
             notice.pop("hc", None)
             return {"result": "0", "success_code": "0", **notice}

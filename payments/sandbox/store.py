@@ -11,7 +11,27 @@ import time
 import tempfile
 from contextlib import contextmanager
 
-SCHEMA = """
+# ``id`` orders all notices (the dispatcher sends each merchant's in that order);
+# ``payment_notice_id`` is the number the merchant sees, counted per merchant.
+NOTICES_TABLE = """
+CREATE TABLE IF NOT EXISTS notices (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    merchant_id TEXT NOT NULL,
+    payment_notice_id INTEGER NOT NULL,
+    payment_id INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    acknowledged INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    claimed_until REAL NOT NULL DEFAULT 0,
+    last_reply TEXT NOT NULL DEFAULT ''
+);
+"""
+NOTICE_COLUMNS = ("merchant_id, payment_id, fields, created_at, acknowledged, attempts, "
+                  "next_attempt_at, claimed_until, last_reply")
+
+SCHEMA = NOTICES_TABLE + """
 CREATE TABLE IF NOT EXISTS merchants (
     merchant_id TEXT PRIMARY KEY,
     connect_id TEXT NOT NULL,
@@ -46,21 +66,10 @@ CREATE TABLE IF NOT EXISTS payments (
 );
 CREATE INDEX IF NOT EXISTS payments_trading ON payments(merchant_id, trading_id);
 CREATE INDEX IF NOT EXISTS payments_paidy ON payments(paidy_payment_id);
-CREATE TABLE IF NOT EXISTS notices (
-    payment_notice_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    merchant_id TEXT NOT NULL,
-    payment_id INTEGER NOT NULL,
-    fields TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    acknowledged INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL DEFAULT 0,
-    claimed_until REAL NOT NULL DEFAULT 0,
-    last_reply TEXT NOT NULL DEFAULT ''
-);
 CREATE INDEX IF NOT EXISTS notices_pending ON notices(acknowledged, next_attempt_at);
-CREATE INDEX IF NOT EXISTS notices_merchant_open
-    ON notices(merchant_id, acknowledged, payment_notice_id);
+CREATE INDEX IF NOT EXISTS notices_merchant_open ON notices(merchant_id, acknowledged, id);
+CREATE UNIQUE INDEX IF NOT EXISTS notices_merchant_number
+    ON notices(merchant_id, payment_notice_id);
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     mode TEXT NOT NULL,
@@ -89,7 +98,7 @@ CREATE TABLE IF NOT EXISTS locks (
 """
 
 DEFAULT_SETTINGS = {
-    "clock_offset": 0.0,        # seconds added to the wall clock (moves the 90-day windows)
+    "clock_offset": 0.0,        # seconds added to the wall clock (moves the Paidy windows)
     "latency_ms": 0,            # added before every PAYGENT reply
     "notice_retry_seconds": 5.0,
     "notice_pause_seconds": 900.0,  # after 5 straight failures PAYGENT pauses 15 minutes
@@ -111,10 +120,29 @@ class Store:
         self.path = os.path.abspath(path)
         self._local = threading.local()
         self.on_notice = None  # called (inside the transaction) when a notice is queued
+        self._number_notices_per_merchant()
         self.db.executescript(SCHEMA)
         columns = {row["name"] for row in self.db.execute("PRAGMA table_info(payments)")}
         if "pending_amount" not in columns:  # a store file from before parked partial refunds
             self.db.execute("ALTER TABLE payments ADD COLUMN pending_amount INTEGER")
+
+    def _number_notices_per_merchant(self) -> None:
+        """Bring a store file from before per-merchant notice numbers up to date.
+
+        Its notices keep the numbers the shops have seen (one global sequence, so also
+        unique per merchant); new ones continue from each merchant's highest. Runs before the
+        schema script, whose indexes belong to the rebuilt table.
+        """
+        with self.write() as db:
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(notices)")}
+            if not columns or "id" in columns:
+                return
+            db.execute("ALTER TABLE notices RENAME TO notices_before_per_merchant")
+            db.execute(NOTICES_TABLE)
+            db.execute(f"INSERT INTO notices(id, payment_notice_id, {NOTICE_COLUMNS}) "
+                       f"SELECT payment_notice_id, payment_notice_id, {NOTICE_COLUMNS} "
+                       "FROM notices_before_per_merchant ORDER BY payment_notice_id")
+            db.execute("DROP TABLE notices_before_per_merchant")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None,

@@ -7,6 +7,7 @@ The whole folder is skipped only when the system Chromium is missing.
 """
 import os
 import re
+import secrets
 import shutil
 from pathlib import Path
 
@@ -132,6 +133,7 @@ class LiveShop:
         self.url = server.url
         self.sandbox = app.extensions["paygent_sandbox"]
         self.sandbox_store = self.sandbox.extensions["sandbox"].store
+        self.sandbox_token = app.config["SANDBOX_TOKEN"]  # for /_sandbox/control/…
         self._serial = 0
 
     def shop_url(self, shop_code: str, path: str = "/") -> str:
@@ -228,6 +230,7 @@ def live_shop(migrated_db, tmp_path_factory):
     server = SandboxServer(front)
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}",
                      SANDBOX_ENABLED=True, SANDBOX_DB=str(folder / "sandbox.sqlite3"),
+                     SANDBOX_TOKEN=secrets.token_urlsafe(32),
                      PUBLIC_BASE_URL=server.url)
     front.target = app
     with app.app_context():
