@@ -81,8 +81,12 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(checkout_bp)
     app.register_blueprint(notices_bp)
 
+    from cart import methods
+    methods.init_app(app)  # each payment method's pages (its payment step, its settings)
+
     from cart import jobs
     jobs.init_app(app)
+    _register_periodic_round(jobs)
 
     from cart.cli import register_cli
     register_cli(app)
@@ -106,6 +110,22 @@ def create_app(config_object=None, **overrides) -> Flask:
         app.extensions["paygent_sandbox"] = sandbox
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/_sandbox": sandbox})
     return app
+
+
+def _register_periodic_round(jobs) -> None:
+    """The periodic round, in order: missed notices (N2) and notices whose processing failed
+    (they may settle open attempts on their own), attempts still open past the claim timeout,
+    bulk runs whose process stopped (their attempts are settled by then), and the stock of
+    決済処理中 orders no payment reached."""
+    from cart.admin.bulk.services import resume_interrupted
+    from cart.maintenance import release_unpaid_stock
+    from cart.notices.services import poll_missed_notices, retry_failed
+    from cart.operations import settle_overdue
+    jobs.every_round("notices", poll_missed_notices)
+    jobs.every_round("failed_notices", retry_failed)
+    jobs.every_round("attempts", settle_overdue)
+    jobs.every_round("bulk_runs", resume_interrupted)
+    jobs.every_round("released_stock", release_unpaid_stock)
 
 
 def _register_error_pages(app: Flask) -> None:

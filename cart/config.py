@@ -100,7 +100,7 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; production uses scrypt
     FORWARDED_ALLOW_IPS = "127.0.0.1"  # the same whatever the environment says
     SETTLE_DELAYS = (0.2, 0.5)
-    NOTICE_POLL_MINUTES = 0  # tests call jobs.poll_missed_notices themselves
+    NOTICE_POLL_MINUTES = 0  # tests run the periodic round themselves
     SANDBOX_ENABLED = False
     SANDBOX_DB = None
     SANDBOX_TOKEN = "test-sandbox-control-token"  # the suite's shared sandbox uses it too

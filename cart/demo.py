@@ -2,17 +2,14 @@
 from flask import current_app
 from sqlalchemy import select
 
-from cart.cli import add_staff, create_shop
+from cart.shops import add_staff, create_shop
 from cart.extensions import db
 from cart.gateway import account_for, notice_url
+from cart.methods.paidy import PAIDY_NOTE
 from cart.models import (DeliveryMethod, PaygentAccount, PaymentMethod, Product, Shop,
                          ShopSettings)
 
 DEMO_PASSWORD = "demo1234"
-PAIDY_NOTE = (
-    "クレジットカードや事前の会員登録は不要です。メールアドレスと携帯電話番号だけで、"
-    "すぐにお買い物いただけます。ご利用分は翌月にまとめて、コンビニ払い・銀行振込・"
-    "口座振替でお支払いいただけます。")
 BANK_INSTRUCTIONS = ("お振込先：サンプル銀行 本店営業部 普通 1234567 サンプルショウカイ\n"
                      "ご注文から7日以内にお振込みください。")
 # Test credentials at the local sandbox (not secrets: they open nothing real).
@@ -145,7 +142,11 @@ def make_paid_orders(shop_code: str, count: int) -> list[str]:
     attached. For demos, tests and the bulk-capture benchmark."""
     import requests
 
-    from cart.checkout.services import (Draft, accept_authorization, deliveries, start_paidy)
+    from cart.acceptance import accept_and_commit
+    from cart.checkout.orders import Draft
+    from cart.methods.paidy.checkout import start_paidy
+    from cart.shop_settings import deliveries
+    from payments.methods import PAIDY
     from cart.config import sandbox_token, sandbox_url
     from cart.pricing import Line
     from payments.sandbox import paygent as sandbox_paygent
@@ -191,7 +192,7 @@ def make_paid_orders(shop_code: str, count: int) -> list[str]:
                 raise ValueError(f"{url} answered HTTP {reply.status_code}: SANDBOX_TOKEN "
                                  "must be that sandbox's control token")
             paid = reply.json()
-        accept_authorization(order, paid["paidy_payment_id"], str(paid["payment_id"]), "20",
-                             order.total, source="デモデータ")
+        accept_and_commit(order, PAIDY, paid["paidy_payment_id"], str(paid["payment_id"]), "20",
+                          order.total, source="デモデータ")
         numbers.append(order.number)
     return numbers

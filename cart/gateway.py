@@ -51,13 +51,6 @@ def client_for(account: PaygentAccount, order_id: int | None = None) -> PaygentC
     return PaygentClient(credentials, endpoint_for(account), on_telegram=record)
 
 
-def paidy_script_url(account: PaygentAccount) -> str:
-    """The real Paidy script, or the sandbox's look-alike for shops on the sandbox."""
-    if account.environment == "sandbox":
-        return sandbox_url(current_app.config) + "/paidy/checkout.js"
-    return current_app.config["PAIDY_SCRIPT_URL"]
-
-
 def notice_url(shop) -> str:
     """The 差分通知 URL this shop registers at PAYGENT."""
     return f"{current_app.config['PUBLIC_BASE_URL']}/notices/paygent/{shop.code}"

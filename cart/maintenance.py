@@ -6,7 +6,9 @@ from flask import current_app
 from sqlalchemy import exists, select, update
 
 from cart import history
-from cart.checkout.services import give_back_stock, release_stock, settings_for
+from cart.shop_settings import settings_for
+from cart.stock import give_back as give_back_stock
+from cart.stock import release as release_stock
 from cart.extensions import db, transaction
 from cart.models import Order, Payment, Shop
 from cart.models.base import utcnow

@@ -20,28 +20,20 @@ from cart.extensions import begin_write, db
 from cart.gateway import account_for, client_for
 from cart.models import Order, Payment, PaymentAttempt
 from cart.models.base import utcnow
-from payments import rules
-from payments import status as st
+from cart.payment_status import change_status
+from payments import methods
+from payments.methods import CANCEL, CAPTURE, REFUND
 from payments.paygent import codes
 
 log = logging.getLogger("cart.operations")
 
 SUCCESS_MESSAGES = {
-    rules.CAPTURE: "売上処理が正常に完了いたしました。",
-    rules.CANCEL: "キャンセル処理が正常に完了いたしました。",
-    rules.REFUND: "返金処理が正常に完了いたしました。",
+    CAPTURE: "売上処理が正常に完了いたしました。",
+    CANCEL: "キャンセル処理が正常に完了いたしました。",
+    REFUND: "返金処理が正常に完了いたしました。",
 }
 UNKNOWN_MESSAGE = ("ペイジェントからの応答を確認できませんでした。処理結果を確認中です。"
                    "しばらくしてから「最新の状態を取得」で結果をご確認ください（再実行は不要です）。")
-# What a settled 094 status means for each kind of operation.
-SETTLED = {
-    rules.CAPTURE: {"done": {st.CAPTURED, st.CAPTURED_LOCKED, st.REFUND_REQUESTED, st.REFUNDED},
-                    "waiting": {st.CAPTURE_REQUESTED}},
-    rules.CANCEL: {"done": {st.CANCELLED}, "waiting": {st.CANCEL_REQUESTED}},
-    rules.REFUND: {"done": {st.REFUNDED}, "waiting": {st.REFUND_REQUESTED}},
-}
-
-
 class Refused(Exception):
     """Not sent: the rule, a stale page or an operation already in flight. Japanese message."""
 
@@ -53,8 +45,8 @@ class Outcome:
     code: str = ""
 
 
-def state_of(payment: Payment) -> rules.PaymentState:
-    return rules.PaymentState(status=payment.status, amount=payment.amount,
+def state_of(payment: Payment) -> methods.PaymentState:
+    return methods.PaymentState(status=payment.status, amount=payment.amount,
                               authorized_at=_aware(payment.authorized_at),
                               captured_at=_aware(payment.captured_at),
                               in_flight=payment.in_flight_attempt_id is not None,
@@ -71,26 +63,19 @@ def now() -> datetime:
 
 
 # -- run an operation -------------------------------------------------------------------------
-#: The telegram each operation sends: (client, PAYGENT payment id, amount) → result.
-TELEGRAMS = {
-    rules.CAPTURE: lambda client, payment_id, amount: client.capture(payment_id),
-    rules.CANCEL: lambda client, payment_id, amount: client.cancel_authorization(payment_id),
-    rules.REFUND: lambda client, payment_id, amount: client.refund(payment_id, amount),
-}
-
-
 def run(shop_id: int, order_id: int, action: str, amount: int | None = None, staff=None,
         source: str = "order", expected: str | None = None) -> Outcome:
-    send = TELEGRAMS.get(action)
-    if send is None:  # refused before anything is claimed or sent
+    if action not in methods.ACTIONS:  # refused before anything is claimed or sent
         raise Refused("この操作は行えません。")
     attempt_id = _claim(shop_id, order_id, action, amount, staff, source, expected)
     attempt = db.session.get(PaymentAttempt, attempt_id)
+    payment = db.session.get(Payment, attempt.payment_id)  # claimed: its status stays put
+    telegram = payment.lib.transition(payment.status, action).telegram
     account = account_for(shop_id)
     client = client_for(account, order_id)
-    payment_id, refund_amount = attempt.paygent_payment_id, attempt.amount
+    payment_id, part = attempt.paygent_payment_id, attempt.amount
     db.session.commit()  # nothing stays open while PAYGENT answers
-    return _book(attempt_id, send(client, payment_id, refund_amount))
+    return _book(attempt_id, client.send(telegram, payment_id=payment_id, amount=part))
 
 
 def _claim(shop_id, order_id, action, amount, staff, source, expected) -> int:
@@ -106,9 +91,12 @@ def _claim(shop_id, order_id, action, amount, staff, source, expected) -> int:
                           "もう一度操作してください。")
         state = state_of(payment)
         try:
-            rules.check(state, action, now(), amount)
-        except rules.RuleViolation as violation:
+            payment.lib.check(state, action, now(), amount)
+        except methods.RuleViolation as violation:
             raise Refused(str(violation)) from None
+        transition = payment.lib.transition(payment.status, action)
+        if transition is None:  # the rules above refuse this; never send a guessed telegram
+            raise Refused("この操作は行えません。")
         full = amount is None or amount == payment.amount
         attempt = PaymentAttempt(
             shop_id=shop_id, key=uuid.uuid4().hex, payment_id=payment.id, order_id=order_id,
@@ -180,21 +168,22 @@ def lock_payment(payment_pk: int) -> Payment:
 
 
 def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
+    """Book a successful operation: the payment moves where the method's transition table
+    says (``after``), through the one entry point for status changes."""
     at = utcnow()
     head = f"注文番号 : {order.number} ペイジェント"
-    if attempt.action == rules.CAPTURE:
-        payment.status, payment.captured_at = st.CAPTURED, at
-        history.record(order, f"{head} 売上処理を実行 売上金額 : {payment.amount:,}円",
-                       _staff(attempt))
-    elif attempt.action == rules.CANCEL:
-        payment.status, payment.cancelled_at = st.CANCELLED, at
-        history.record(order, f"注文番号 : {order.number} ペイジェントキャンセルを実行",
-                       _staff(attempt))
-    elif attempt.amount is None:
+    partial = attempt.amount is not None
+    target = payment.lib.after(payment.status, attempt.action, partial)
+    if attempt.action == CAPTURE:
+        payment.captured_at = at
+        text = f"{head} 売上処理を実行 売上金額 : {payment.amount:,}円"
+    elif attempt.action == CANCEL:
+        payment.cancelled_at = at
+        text = f"注文番号 : {order.number} ペイジェントキャンセルを実行"
+    elif not partial:
         payment.refunded += payment.amount
-        payment.status, payment.refunded_at = st.REFUNDED, at
-        history.record(order, f"{head} 返金を実行 返金額 : {payment.amount:,}円（全額）",
-                       _staff(attempt))
+        payment.refunded_at = at
+        text = f"{head} 返金を実行 返金額 : {payment.amount:,}円（全額）"
     else:
         # Partial refund: PAYGENT moved the rest to a new payment; use its ID from now on.
         payment.amount -= attempt.amount
@@ -202,9 +191,9 @@ def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
         payment.refunded_at = at
         payment.paygent_payment_id = new_payment_id or payment.paygent_payment_id
         attempt.new_payment_id = new_payment_id
-        history.record(order, f"{head} 返金を実行 返金額 : {attempt.amount:,}円"
-                              f"（返金可能額 : {payment.amount:,}円、新しい取引ID : "
-                              f"{payment.paygent_payment_id}）", _staff(attempt))
+        text = (f"{head} 返金を実行 返金額 : {attempt.amount:,}円（返金可能額 : "
+                f"{payment.amount:,}円、新しい取引ID : {payment.paygent_payment_id}）")
+    change_status(order, payment, target, text, _staff(attempt))
     attempt.outcome, attempt.finished_at = "succeeded", at
     payment.in_flight_attempt_id = None
 
@@ -220,8 +209,7 @@ def _failed(attempt, payment, order, code: str, detail: str) -> None:
 
 
 def _verb(action: str) -> str:
-    return {rules.CAPTURE: "売上処理", rules.CANCEL: "キャンセル処理",
-            rules.REFUND: "返金処理"}[action]
+    return {CAPTURE: "売上処理", CANCEL: "キャンセル処理", REFUND: "返金処理"}[action]
 
 
 def _staff(attempt):
@@ -290,10 +278,11 @@ def settle(attempt_id: int) -> str:
             history.record(order, f"注文番号 : {order.number} ペイジェント "
                                   f"{_verb(action)}の結果を確認中（処理が中断されたため）",
                            _staff(attempt))
-        if status in SETTLED[action]["waiting"]:
+        done, waiting = payment.lib.settled(action)
+        if status in waiting:
             outcome = "unknown"
-        elif status in SETTLED[action]["done"]:
-            if action == rules.REFUND and partial is not None:
+        elif status in done:
+            if partial is not None:
                 # The rest lives on under a new ID that only its notice tells; until then
                 # the attempt stays open (adopt_remainder settles it).
                 attempt.detail = "返金済み。新しい取引IDの通知待ち"
@@ -303,7 +292,8 @@ def settle(attempt_id: int) -> str:
                 outcome = "succeeded"
         else:
             _failed(attempt, payment, order, "NOT_DONE", "ペイジェントで処理されていませんでした")
-            payment.status = status or payment.status
+            if status:
+                change_status(order, payment, status, None)
             outcome = "failed"
         order.version += 1
         db.session.commit()
@@ -367,15 +357,15 @@ def refresh(shop_id: int, order_id: int, staff=None) -> str:
         if (payment.in_flight_attempt_id is None and status
                 and key.get("payment_id", payment.paygent_payment_id)
                 == payment.paygent_payment_id
-                and st.moves_forward(status, payment.status)):
-            payment.status = status
+                and payment.lib.moves_forward(status, payment.status)):
+            change_status(order, payment, status, None)
             amount = result.get("payment_amount")
             if amount.isdigit():
                 payment.amount = int(amount)
-        state = rules.display_status(state_of(payment), now())
+        state = payment.lib.display_status(state_of(payment), now())
         history.record(order, f"注文番号 : {order.number} ペイジェントの決済状況を取得 : {state}"
-                       + (f"（{st.name(before)}から更新）" if before != payment.status else ""),
-                       staff)
+                       + (f"（{payment.lib.status_name(before)}から更新）"
+                          if before != payment.status else ""), staff)
         order.version += 1
         db.session.commit()
         return state
@@ -394,7 +384,7 @@ def refresh_job(shop_id: int, order_id: int) -> None:
 def auto_capture_job(shop_id: int, order_id: int) -> None:
     """オーソリ+売上確定: capture once the authorisation is known (O7)."""
     try:
-        outcome = run(shop_id, order_id, rules.CAPTURE, source="auto")
+        outcome = run(shop_id, order_id, CAPTURE, source="auto")
         log.info("auto capture of order %s: %s %s", order_id, outcome.kind, outcome.code)
     except Refused as refused:
         log.info("auto capture of order %s not sent: %s", order_id, refused)

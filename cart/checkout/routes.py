@@ -1,18 +1,21 @@
-"""Storefront checkout: カゴ, zero-step and three-step carts, Paidy, completion (K1–K8).
+"""Storefront checkout: カゴ, zero-step and three-step carts, confirmation, completion (K1–K8).
 
-Every POST here is CSRF-checked by CSRFProtect (the Paidy calls send the token as a header).
+A method with a payment step of its own (Paidy) serves it from its cart module. Every POST is
+CSRF-checked by CSRFProtect.
 """
 import unicodedata
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from cart.checkout import basket, bp, draft
+from cart.checkout.current import current_draft, finish
 from cart.checkout.forms import BUYER_FIELDS, BuyerForm, ChoiceForm, ZeroStepForm
-from cart.checkout.services import (CheckoutError, Draft, check_choice, deliveries,
-                                    finish_paidy, offered_methods, place_order, settings_for, start_paidy)
-from cart.gateway import account_for, paidy_script_url
+from cart.checkout.orders import CheckoutError, place_order
+from cart.checkout.services import check_choice, offered_methods
+from cart.methods import registry
 from cart.models import Product
 from cart.pricing import totals
+from cart.shop_settings import deliveries, settings_for
 from cart.tenancy import get_or_404
 
 
@@ -115,63 +118,23 @@ def step2():
 def confirm():
     """注文確認 (zero-step) / Step 3 (three-step); 「注文する」 places a basic-method order."""
     settings = settings_for(g.shop.id)
-    current, back = _current_draft(settings)
+    current, back = current_draft(g.shop, settings)
     if current is None:
         return back
+    method = registry.get(current.method.kind)
     if request.method == "POST":
-        if current.method.kind == "paidy":
-            abort(400)  # Paidy orders go through the modal
+        if not method.places_on_confirm:
+            abort(400)  # this method's own payment step places the order
         try:
             order = place_order(g.shop, current, draft.get().get("pending_order"))
         except CheckoutError as error:
             flash(error.message, "error")
             return redirect(url_for("checkout.confirm"))
         return _completed(order.number)
-    context = {}
-    if current.method.kind == "paidy":
-        account = account_for(g.shop.id)
-        context = {"paidy_script": paidy_script_url(account),
-                   "paidy_key": account.paidy_public_key,
-                   "paidy_logo": _logo_url(account)}
+    context = method.confirm_context(g.shop)
     shipping = 0 if current.delivery.fee_undetermined else current.delivery.fee
-    return render_template("checkout/confirm.html", d=current, settings=settings,
+    return render_template("checkout/confirm.html", d=current, settings=settings, method=method,
                            money=totals(current.lines, shipping), step=3, **context)
-
-
-@bp.post("/checkout/paidy/start")
-def paidy_start():
-    """Create the 決済処理中 order and hand the modal its payload."""
-    current, _ = _current_draft(settings_for(g.shop.id))
-    if current is None or current.method.kind != "paidy":
-        return jsonify(error="お手続きの内容を確認できませんでした。最初からやり直してください。",
-                       redirect=url_for("checkout.cart")), 409
-    try:
-        order, payload = start_paidy(g.shop, current, draft.get().get("pending_order"))
-    except CheckoutError as error:
-        return jsonify(error=error.message, redirect=_choice_url()), 409
-    draft.update(pending_order=order.id)
-    return jsonify(order_number=order.number, payload=payload)
-
-
-@bp.post("/checkout/paidy/result")
-def paidy_result():
-    """Take the modal's result: verified and accepted, or back to the payment choice."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):  # not a JSON object: the same as an empty answer
-        data = {}
-    number = str(data.get("order_number", ""))
-    if number and number == draft.completed_number():
-        return jsonify(redirect=url_for("checkout.complete"))  # a re-post once it is done
-    outcome = finish_paidy(g.shop, number, str(data.get("status", "")), str(data.get("id", "")),
-                           draft.get().get("pending_order"))
-    if outcome.kind == "done":
-        _finish(outcome.order.number)
-        return jsonify(redirect=url_for("checkout.complete"))
-    if outcome.kind == "pending":
-        _finish(outcome.order.number)
-        return jsonify(redirect=url_for("checkout.pending"))
-    flash(outcome.message, "error")
-    return jsonify(redirect=_choice_url())
 
 
 @bp.get("/checkout/complete")
@@ -194,44 +157,9 @@ def pending():
 
 
 # -- helpers -----------------------------------------------------------------------------
-def _finish(number: str) -> None:
-    basket.clear()
-    draft.finish(number)
-
-
 def _completed(number: str):
-    _finish(number)
+    finish(number)
     return redirect(url_for("checkout.complete"))
-
-
-def _choice_url() -> str:
-    """Where the shopper chooses the payment method again."""
-    if settings_for(g.shop.id).cart_type == "three":
-        return url_for("checkout.step2")
-    return url_for("checkout.cart") + "#payment"
-
-
-def _current_draft(settings):
-    """The complete draft, or (None, a redirect to where something is missing)."""
-    lines = basket.lines()
-    saved = draft.get()
-    start = url_for("checkout.cart") if settings.cart_type == "zero" else url_for(
-        "checkout.step1")
-    if not lines:
-        return None, redirect(url_for("checkout.cart"))
-    # formdata=None: what the shopper confirmed is checked, never fields of this request
-    form = BuyerForm(formdata=None, settings=settings, data=saved.get("buyer") or {},
-                     meta={"csrf": False})
-    if not saved.get("buyer") or not form.validate():
-        return None, redirect(start)
-    try:
-        delivery, method = check_choice(g.shop.id, lines, saved.get("delivery"),
-                                        saved.get("payment"))
-    except CheckoutError as error:
-        flash(error.message, "error")
-        return None, redirect(_choice_url())
-    return Draft(lines, form.buyer(), delivery, method, settings.cart_type,
-                 checkout_token=saved.get("token"), client_address=request.remote_addr or ""), None
 
 
 def _apply_cart_actions() -> None:
@@ -269,12 +197,6 @@ def _field_error(form, error: CheckoutError) -> None:
         field.errors = list(field.errors) + [error.message]
     else:
         form.form_errors.append(error.message)
-
-
-def _logo_url(account) -> str:
-    if account and account.logo_png:
-        return url_for("storefront.paidy_logo", v=account.updated_at.timestamp(), _external=True)
-    return ""
 
 
 def _int(value):

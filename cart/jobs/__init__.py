@@ -33,30 +33,21 @@ def wait_idle(timeout: float = 30.0) -> bool:
     return current_app.extensions["jobs"].wait_idle(timeout)
 
 
-def poll_missed_notices() -> dict:
-    """N2: one round over every shop with PAYGENT settings; returns counts per shop code."""
-    from sqlalchemy import select
+#: The periodic round's steps, in order: (name, function), added by the domains that own
+#: them (see create_app), so this package imports none of them.
+ROUND: list[tuple[str, object]] = []
 
-    from cart.extensions import db
-    from cart.models import PaygentAccount, Shop
-    from cart.notices.services import fetch_missed
-    shops = db.session.scalars(select(Shop).join(PaygentAccount,
-                                                 PaygentAccount.shop_id == Shop.id)).all()
-    return {shop.code: fetch_missed(shop) for shop in shops}
+
+def every_round(name: str, fn) -> None:
+    """Run ``fn()`` in every periodic round (once per name), after the steps added before."""
+    if all(existing != name for existing, _ in ROUND):
+        ROUND.append((name, fn))
 
 
 def periodic_round() -> dict:
-    """Every NOTICE_POLL_MINUTES: fetch missed notices and retry those whose processing
-    failed (they may settle open attempts on their own), ask PAYGENT about attempts still open
-    past the claim timeout, resume the bulk runs whose process stopped (their open attempts
-    are settled by then), and give back the stock of 決済処理中 orders no payment reached."""
-    from cart.admin.bulk.services import resume_interrupted
-    from cart.maintenance import release_unpaid_stock
-    from cart.notices.services import retry_failed
-    from cart.operations import settle_overdue
-    return {"notices": poll_missed_notices(), "failed_notices": retry_failed(),
-            "attempts": settle_overdue(), "bulk_runs": resume_interrupted(),
-            "released_stock": release_unpaid_stock()}
+    """Every NOTICE_POLL_MINUTES (by one worker of the fleet with Redis): each step's result
+    by name. Missed notices come first (they may settle open attempts on their own)."""
+    return {name: fn() for name, fn in ROUND}
 
 
 jobs_cli = AppGroup("jobs", help="Background work.")

@@ -98,11 +98,6 @@ class Order(ShopOwned, Timestamps, db.Model):
     def status_name(self) -> str:
         return STATUSES[self.status]
 
-    @property
-    def phone_for_paidy(self) -> str:
-        """Paidy needs a mobile number: the 携帯電話番号 when given, else TEL."""
-        return (self.mobile or self.tel).replace("-", "")
-
 
 class OrderItem(ShopOwned, db.Model):
     __tablename__ = "order_items"

@@ -4,21 +4,24 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cart.extensions import db
-from payments import status as st
+from payments import methods
 
 from .base import ShopOwned, Timestamps, utcnow
 
 
 class Payment(ShopOwned, Timestamps, db.Model):
-    """An order's Paidy payment as PAYGENT holds it; PAYGENT is the authority, this mirrors."""
+    """An order's payment as PAYGENT holds it (PAYGENT is the authority, this mirrors), of any
+    method: ``method`` names its module, ``reference`` is the method's own id of it (Paidy's
+    ``pay_…``), unique per method."""
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("order_id", name="uq_payments_order"),
-        UniqueConstraint("paidy_payment_id", name="uq_payments_paidy_payment_id"),
+        UniqueConstraint("method", "reference", name="uq_payments_method_reference"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False)
-    paidy_payment_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(64))
     paygent_payment_id: Mapped[str] = mapped_column(String(18), nullable=False, default="",
                                                     index=True)
     status: Mapped[str] = mapped_column(String(2), nullable=False, default="")
@@ -36,8 +39,12 @@ class Payment(ShopOwned, Timestamps, db.Model):
     attempts = relationship("PaymentAttempt", lazy="select", order_by="desc(PaymentAttempt.id)")
 
     @property
+    def lib(self) -> methods.Method:
+        return methods.get(self.method)
+
+    @property
     def status_name(self) -> str:
-        return st.name(self.status) if self.status else "確認中"
+        return self.lib.status_name(self.status) if self.status else "確認中"
 
 
 class PaymentAttempt(ShopOwned, db.Model):

@@ -1,17 +1,13 @@
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cart.extensions import db
 
+from payments import methods
+
 from .base import ShopOwned, Timestamps
 from .delivery import delivery_payment_methods
 
-KINDS = {
-    "paidy": "ペイジェント(あと払い(ペイディ))",
-    "bank_transfer": "銀行振込",
-    "cod": "代金引換",
-}
-DISPLAY_NAMES = {"paidy": "あと払い(ペイディ)", "bank_transfer": "銀行振込", "cod": "代金引換"}
 BANNERS = {
     "320x100": "320 x 100 px バナー",
     "240x150": "240 x 150 px バナー",
@@ -23,11 +19,10 @@ class PaymentMethod(ShopOwned, Timestamps, db.Model):
     """A payment method in the shop's 使用決済 list, with its 適用条件 and 注意書き."""
     __tablename__ = "payment_methods"
     __table_args__ = (
-        CheckConstraint("kind IN ('paidy', 'bank_transfer', 'cod')", name="kind"),
         db.UniqueConstraint("shop_id", "kind", name="uq_payment_methods_shop_kind"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # a payments.methods code
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     in_use: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)  # 使用決済
     configured: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -44,12 +39,16 @@ class PaymentMethod(ShopOwned, Timestamps, db.Model):
                                     lazy="selectin", back_populates="payment_methods")
 
     @property
+    def lib(self) -> methods.Method:
+        return methods.get(self.kind)
+
+    @property
     def name(self) -> str:
-        return DISPLAY_NAMES[self.kind]
+        return self.lib.name
 
     @property
     def system_name(self) -> str:
-        return KINDS[self.kind]
+        return self.lib.system_name
 
     def applies_to(self, product_amount: int) -> bool:
         """True when the 適用条件 let this method show for a cart of this product amount."""

@@ -11,22 +11,17 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from cart import history, operations
-from cart.checkout.services import book_authorization, flag
+from cart import operations
+from cart.acceptance import accept_payment
 from cart.extensions import begin_write, db, transaction
 from cart.gateway import account_for
 from cart.models import Order, Payment, PaymentAttempt, PaymentNotice
-from cart.models.base import utcnow
-from payments import rules
-from payments import status as st
+from cart.payment_status import change_status
+from cart.review import flag
+from payments import methods
 from payments.paygent.notices import Notice, verify_notice
 
 log = logging.getLogger("cart.notices")
-
-#: States a payment can only be in after Paidy authorised it.
-AUTHORIZED_ONWARDS = {st.AUTHORIZED, st.CAPTURE_REQUESTED, st.CANCEL_REQUESTED, st.CAPTURED,
-                      st.CAPTURED_LOCKED, st.REFUND_REQUESTED}
-
 
 #: What became of a recorded notice, as the notice log shows it.
 OUTCOME_NAMES = {
@@ -175,16 +170,19 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         if payment is not None and payment.paygent_payment_id and \
                 payment.paygent_payment_id != notice.payment_id:
             return _other_payment_of_the_order(order, payment, notice)
-    if payment is not None and notice.paidy_payment_id and \
-            payment.paidy_payment_id != notice.paidy_payment_id:
+    method = payment.lib if payment is not None else methods.find(order.payment_kind)
+    if method is None or not method.through_paygent:
         return "unmatched"
-    if notice.payment_status in AUTHORIZED_ONWARDS and (
+    reference = notice.raw.get(method.reference_field, "") if method.reference_field else ""
+    if payment is not None and reference and payment.reference != reference:
+        return "unmatched"
+    if notice.payment_status in method.paid_statuses() and (
             order.status == "pending_payment" or order.status == "cancelled" and payment is None):
         # The buyer authorised in the modal but never came back (or not yet); a later state
         # arriving first (notices are not ordered) proves the authorisation just as well.
         # An order cancelled meanwhile (rolled back) records the payment and asks staff to
         # cancel the authorisation.
-        return _authorized(order, notice)
+        return _authorized(order, method, reference, notice)
     if payment is None:
         return "unmatched"
     payment = operations.lock_payment(payment.id)  # one booking at a time per payment
@@ -196,15 +194,12 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         payment.paygent_payment_id = notice.payment_id
     if payment.in_flight_attempt_id:
         return _settles_in_flight(order, payment, notice)
-    if st.PROGRESS.get(notice.payment_status, -1) <= st.PROGRESS.get(payment.status, -1):
-        return "ignored"
-    before = payment.status
-    payment.status = notice.payment_status
-    if notice.payment_status == st.CAPTURED and payment.captured_at is None:
-        payment.captured_at = utcnow()
-    history.record(order, f"ペイジェント差分通知 : 決済状況を「{st.name(before)}」から"
-                          f"「{st.name(notice.payment_status)}」に更新"
-                          f"（取引ID : {payment.paygent_payment_id}）")
+    if not method.is_ahead(notice.payment_status, payment.status):
+        return "ignored"  # notices arrive in any order: never move a payment backwards
+    change_status(order, payment, notice.payment_status,
+                  f"ペイジェント差分通知 : 決済状況を「{method.status_name(payment.status)}」から"
+                  f"「{method.status_name(notice.payment_status)}」に更新"
+                  f"（取引ID : {payment.paygent_payment_id}）")
     return _book_amount(order, payment, notice, "applied")
 
 
@@ -229,10 +224,11 @@ def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
     outcome (capture, cancel, full refund), which books it exactly once."""
     attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id)
     db.session.refresh(attempt)
-    partial = attempt.action == rules.REFUND and attempt.amount is not None
+    partial = attempt.amount is not None
     if attempt.outcome not in ("claimed", "unknown"):
         return "ignored"
-    if notice.payment_status in operations.SETTLED[attempt.action]["done"] and not partial:
+    done, _ = payment.lib.settled(attempt.action)
+    if notice.payment_status in done and not partial:
         operations._succeeded(attempt, payment, order)
         order.version += 1
         return _book_amount(order, payment, notice, "applied")
@@ -250,8 +246,9 @@ def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) 
         return "ignored"
     attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id) \
         if payment.in_flight_attempt_id else None
-    if (attempt is not None and attempt.action == rules.REFUND and attempt.amount is not None
-            and notice.payment_status == st.CAPTURED
+    transition = payment.lib.transition(payment.status, attempt.action) if attempt else None
+    if (transition is not None and attempt.amount is not None
+            and notice.payment_status == transition.partial_target
             and notice.payment_amount == payment.amount - attempt.amount):
         operations._succeeded(attempt, payment, order, notice.payment_id)
         order.version += 1
@@ -259,21 +256,29 @@ def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) 
     return "unmatched"
 
 
-def _authorized(order: Order, notice: Notice) -> str:
-    """オーソリOK for an order whose buyer did not come back from the modal (or not yet)."""
+def _authorized(order: Order, method, reference: str, notice: Notice) -> str:
+    """A status proving the buyer paid, for an order whose buyer did not come back from the
+    payment step (or not yet)."""
     if notice.payment_amount != order.total:
         flag(order, f"ペイジェント差分通知 : オーソリ金額 {notice.payment_amount}円 が注文金額 "
                     f"{order.total:,}円 と一致しないため、受注を保留しました"
                     f"（取引ID : {notice.payment_id}）",
              subject=f"【要確認】注文番号 {order.number} の決済金額")
         return "mismatch"
-    book_authorization(order, notice.paidy_payment_id, notice.payment_id,
-                       notice.payment_status, notice.payment_amount, source="差分通知")
-    if notice.payment_status == st.CAPTURED:
-        db.session.refresh(order)
-        if order.payment and order.payment.captured_at is None:
-            order.payment.captured_at = utcnow()
+    accept_payment(order, method, reference, notice.payment_id, notice.payment_status,
+                   notice.payment_amount, source="差分通知")
+    db.session.refresh(order)
+    if order.payment is not None:  # the time its status records (売上確定日時 and the like)
+        change_status(order, order.payment, order.payment.status, None)
     return "applied"
+
+
+def poll_missed_notices() -> dict:
+    """N2: one round over every shop with PAYGENT settings; returns counts per shop code."""
+    from cart.models import PaygentAccount, Shop
+    shops = db.session.scalars(select(Shop).join(PaygentAccount,
+                                                 PaygentAccount.shop_id == Shop.id)).all()
+    return {shop.code: fetch_missed(shop) for shop in shops}
 
 
 def fetch_missed(shop, limit: int = 1000) -> dict:

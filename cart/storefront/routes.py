@@ -1,8 +1,7 @@
-from flask import Response, abort, g, render_template
-from sqlalchemy import select
+from flask import abort, g, render_template
 
 from cart.extensions import db
-from cart.models import PaygentAccount, Product
+from cart.models import Product
 from cart.storefront import bp
 from cart.tenancy import get_or_404, scoped
 
@@ -22,14 +21,3 @@ def product(product_id):
     if not item.published:
         abort(404)
     return render_template("storefront/product.html", shop=g.shop, product=item)
-
-
-@bp.get("/paidy-logo.png")
-def paidy_logo():
-    """The square logo the shop chose for the Paidy modal (passed to Checkout as logo_url)."""
-    png = db.session.scalar(select(PaygentAccount.logo_png).where(
-        PaygentAccount.shop_id == g.shop.id))
-    if not png:
-        abort(404)
-    return Response(png, mimetype="image/png",
-                    headers={"Cache-Control": "public, max-age=86400"})

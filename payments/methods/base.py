@@ -44,6 +44,7 @@ class Status:
     shown: str = ""           # 決済状況 on the order page (default: ``name``)
     order_label: str = ""     # 差分通知後の対応状況 in the seed's cart ("" for -)
     paygent_label: str = ""   # ペイジェント状況 in the seed's payment list ("" for -)
+    stamps: str = ""          # the payment's time this status records when first reached
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Method:
     statuses: tuple[Status, ...] = ()
     transitions: tuple[Transition, ...] = ()
     other_telegrams: tuple[str, ...] = ()  # sent besides the operations (e.g. a verification)
+    reference_field: str = ""  # the notice field carrying the method's own id of a payment
     _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -121,6 +123,10 @@ class Method:
 
     def paid_statuses(self) -> frozenset:
         return frozenset(s.code for s in self.statuses if s.paid)
+
+    def operated_statuses(self) -> frozenset:
+        """Statuses some operation runs from: where the payment's amount is what it charges."""
+        return frozenset(t.source for t in self.transitions)
 
     def telegram_kinds(self) -> frozenset:
         return frozenset(t.telegram for t in self.transitions) | frozenset(self.other_telegrams)
@@ -172,6 +178,8 @@ class Method:
             hint = candidates[0].hint
             raise RuleViolation(f"決済状況が「{self.display_status(state, now)}」のため、"
                                 f"{name}はできません。{hint}")
+        if transition.partial_target is not None and state.amount <= 0:
+            raise RuleViolation(f"{name}可能額がないため、{name}はできません。")
         if amount is not None and transition.partial_target is not None:
             if isinstance(amount, bool) or not isinstance(amount, int):
                 raise RuleViolation(f"{name}額は半角数字（整数）で入力してください。")

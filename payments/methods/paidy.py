@@ -34,17 +34,18 @@ STATUSES = (
            order_label="新規受付", paygent_label="オーソリOK"),
     Status(CAPTURE_REQUESTED, "売上要求中", rank=3, paid=True, order_label="新規受付"),
     Status(CANCEL_REQUESTED, "オーソリ取消中", rank=3, paid=True, order_label="新規受付"),
-    Status(CAPTURED, "消込済", rank=4, paid=True, order_label="入金済み", paygent_label="売上"),
+    Status(CAPTURED, "消込済", rank=4, paid=True, order_label="入金済み", paygent_label="売上",
+           stamps="captured_at"),
     Status(CAPTURED_LOCKED, "消込済(売上取消期限切)", rank=5, paid=True,
            shown="消込済（返金期限切れ）", order_label="入金済み",
            paygent_label="売上(売上取消期限切)"),
     Status(REFUND_REQUESTED, "返金要求中", rank=6, paid=True, order_label="新規受付"),
     Status(CANCELLED, "オーソリ取消済", rank=7, shown="キャンセル済", order_label="注文取消し",
-           paygent_label="オーソリキャンセル"),
+           paygent_label="オーソリキャンセル", stamps="cancelled_at"),
     Status(AUTH_EXPIRED, "オーソリ期限切", rank=7, order_label="注文取消し",
            paygent_label="オーソリ期限切れ"),
     Status(REFUNDED, "売上取消済", rank=8, shown="全額返金済", order_label="注文取消し",
-           paygent_label="売上キャンセル"),
+           paygent_label="売上キャンセル", stamps="refunded_at"),
 )
 
 AUTHORIZATION_WINDOW = Window(
@@ -68,4 +69,5 @@ TRANSITIONS = (
 
 PAIDY = Method(code="paidy", name="あと払い(ペイディ)", system_name="ペイジェント(あと払い(ペイディ))",
                group="partner", payment_type=PAYMENT_TYPE, telegram_path=TELEGRAM_PATH,
-               statuses=STATUSES, transitions=TRANSITIONS, other_telegrams=(VERIFY,))
+               statuses=STATUSES, transitions=TRANSITIONS, other_telegrams=(VERIFY,),
+               reference_field="paidy_payment_id")

@@ -18,7 +18,7 @@ from cart.admin.bulk import services as bulk
 from cart.demo import make_paid_orders
 from cart.extensions import db
 from cart.models import BulkRun, Order, Shop
-from payments import rules
+from payments import methods as rules
 
 pytestmark = pytest.mark.browser
 

@@ -10,11 +10,10 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from cart.checkout.services import (CLOSED_MESSAGE, FEE_UNDETERMINED_MESSAGE,
-                                    REJECTED_MESSAGE)
-from cart.demo import PAIDY_NOTE
+from cart.methods.paidy import FEE_UNDETERMINED_MESSAGE, PAIDY_NOTE
+from cart.methods.paidy.checkout import CLOSED_MESSAGE, REJECTED_MESSAGE
 from cart.mail import COPY_PREFIX
-from payments import status as st
+from payments.methods import paidy as st
 
 pytestmark = pytest.mark.browser
 
@@ -165,7 +164,7 @@ def assert_paid_with_paidy(live_shop, shop_code: str, order: dict):
     assert order["payment_kind"] == "paidy"
     payment = order["payment"]
     assert payment is not None
-    assert payment["paidy_payment_id"].startswith("pay_")
+    assert payment["reference"].startswith("pay_")
     assert payment["amount"] == order["total"] and payment["status"] == st.AUTHORIZED
     # Accepted once, whichever came first: the modal's callback or the 差分通知.
     assert sum("オーソリOK" in line for line in order["history"]) == 1, order["history"]
@@ -173,7 +172,7 @@ def assert_paid_with_paidy(live_shop, shop_code: str, order: dict):
     [at_sandbox] = live_shop.sandbox_payments(shop_code, order["number"])
     assert at_sandbox["status"] == st.AUTHORIZED == "20"
     assert at_sandbox["amount"] == order["total"]
-    assert at_sandbox["paidy_payment_id"] == payment["paidy_payment_id"]
+    assert at_sandbox["paidy_payment_id"] == payment["reference"]
     assert str(at_sandbox["payment_id"]) == payment["paygent_payment_id"]
 
 

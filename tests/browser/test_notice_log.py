@@ -51,7 +51,7 @@ def test_an_unmatched_notice_is_found_from_the_dashboard_and_rematched(
         db.session.add(order)
         db.session.flush()
         db.session.add(Payment(shop_id=shop.id, order_id=order.id, status="20", amount=3280,
-                               paidy_payment_id="pay_browser_stray",
+                               method="paidy", reference="pay_browser_stray",
                                paygent_payment_id="290000001"))
         db.session.commit()
         return order.id

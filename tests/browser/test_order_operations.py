@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from cart.extensions import db
 from cart.models import OrderHistory, Payment, PaymentAttempt, PaymentNotice
-from payments import status as st
+from payments.methods import paidy as st
 from payments.paygent.codec import decode_form
 from tests.integration.http_helpers import wait_until
 from test_checkout import (choose, expect_completed, fill_buyer, only_order, open_modal,

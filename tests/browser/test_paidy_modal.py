@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Response
 
-from payments import status as st
+from payments.methods import paidy as st
 from payments.sandbox.app import create_sandbox
 from payments.sandbox.server import SandboxServer
 

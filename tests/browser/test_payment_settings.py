@@ -16,7 +16,7 @@ from cart.cli import create_shop
 from cart.demo import DEMO_PAYGENT, PAIDY_NOTE
 from cart.extensions import db
 from cart.models import DeliveryMethod, PaygentAccount, PaymentMethod, Shop
-from payments import status as st
+from payments.methods import paidy as st
 from test_checkout import (PAIDY, choose, expect_completed, fill_buyer, grand_total,
                            only_order, open_modal, pay_in_modal, put_in_cart)
 

@@ -79,7 +79,7 @@ def test_authorized_payment_is_verified_then_accepted(client, shops):
     [order] = orders()
     assert order.status == "new" and order.placed_at is not None
     payment = db.session.scalar(select(Payment))
-    assert payment.paidy_payment_id == paid["id"] and payment.status == "20"
+    assert payment.reference == paid["id"] and payment.status == "20"
     assert payment.paygent_payment_id and payment.amount == order.total
     assert [t["telegram_kind"] for t in shops.telegrams()] == ["343"]
     texts = [h.text for h in db.session.scalars(select(OrderHistory))]
@@ -261,7 +261,7 @@ def test_buyer_field_errors_are_next_to_the_field_and_input_kept(client, shops, 
 
 
 def test_mobile_required_setting(client, shops):
-    from cart.checkout.services import settings_for
+    from cart.shop_settings import settings_for
     from .checkout_helpers import shop
     settings_for(shop().id).mobile_required = True
     db.session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from cart import jobs
 from cart.extensions import db
 from cart.maintenance import release_unpaid_stock
-from cart.checkout.services import TOO_MANY_PENDING_MESSAGE
+from cart.checkout.orders import TOO_MANY_PENDING_MESSAGE
 from cart.models import Order, OrderHistory, OutboxMail
 
 from .checkout_helpers import (add_to_cart, authorize_at_paidy, fill_zero_step, orders,

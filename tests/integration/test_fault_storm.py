@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 from cart import operations
 from cart.demo import make_paid_orders
 from cart.extensions import db
-from cart.jobs import poll_missed_notices
+from cart.notices.services import poll_missed_notices
 from cart.models import Order, OrderHistory, Payment, PaymentAttempt, Product
-from payments import rules
-from payments import status as st
+from payments import methods as rules
+from payments.methods import paidy as st
 
 from .checkout_helpers import setup_shops, shop
 
@@ -35,7 +35,7 @@ PARTIAL = 300
 
 def _next_step(payment: Payment, rng: random.Random):
     """What staff would do next with this order, or None when it is finished."""
-    allowed = rules.allowed_actions(operations.state_of(payment), operations.now())
+    allowed = payment.lib.allowed_actions(operations.state_of(payment), operations.now())
     if rules.CAPTURE in allowed and rules.CANCEL in allowed:
         return (rules.CANCEL, None) if rng.random() < 0.25 else (rules.CAPTURE, None)
     if rules.REFUND in allowed:

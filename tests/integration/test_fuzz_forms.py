@@ -30,7 +30,7 @@ from cart.models import (BulkRun, DeliveryMethod, Order, OrderHistory,
                          PaygentAccount, Payment, PaymentMethod, PaymentNotice, Product,
                          SettingsDraft, Shop, ShopSettings, Staff)
 from payments.paygent.codec import decode_form, encode_form
-from payments.status import PROGRESS
+from payments.methods import PAIDY
 from payments.paygent.notices import notice_hash
 
 from ..conftest import PASSWORD
@@ -867,7 +867,7 @@ def _notice_state():
 
 def _progress() -> dict:
     db.session.expire_all()
-    return {p.id: PROGRESS.get(p.status, -1) for p in db.session.scalars(select(Payment))}
+    return {p.id: PAIDY.rank(p.status) for p in db.session.scalars(select(Payment))}
 
 
 DROP = object()

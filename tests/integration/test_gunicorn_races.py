@@ -6,7 +6,7 @@ from sqlalchemy import select
 from cart import operations
 from cart.extensions import db
 from cart.models import Order, OrderHistory, Payment, PaymentNotice
-from payments import rules
+from payments import methods as rules
 
 from .checkout_helpers import setup_shops
 from .http_helpers import page_form, signed_in, wait_until

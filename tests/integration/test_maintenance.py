@@ -48,7 +48,7 @@ def test_a_pending_order_that_was_paid_is_not_rolled_back(app, runner, shops):
     order, start = _pending(app, 8)
     paid = authorize_at_paidy(shops, start["payload"])
     db.session.add(Payment(shop_id=order.shop_id, order_id=order.id,
-                           paidy_payment_id=paid["id"], amount=order.total, status="20"))
+                           method="paidy", reference=paid["id"], amount=order.total, status="20"))
     db.session.commit()
     runner.invoke(args=["orders", "rollback"])
     db.session.expire_all()
@@ -87,7 +87,7 @@ def test_missed_notices_are_fetched_and_applied_once(app, runner, client, shops)
 
 
 def test_the_periodic_poll_catches_up_every_shop(app, client, shops):
-    from cart.jobs import poll_missed_notices
+    from cart.notices.services import poll_missed_notices
     add_to_cart(client)
     fill_zero_step(client)
     start = paidy_start(client).get_json()

@@ -98,7 +98,7 @@ def test_an_authorisation_notice_for_a_cancelled_order_flags_it_and_asks_staff_t
     assert kept is not None and kept.order_id == order.id
     assert kept.outcome not in ("received", "failed")
     payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
-    assert payment is not None and payment.paidy_payment_id == paid["id"]
+    assert payment is not None and payment.reference == paid["id"]
     assert (payment.paygent_payment_id, payment.status) == (notice["payment_id"], "20")
     assert _stock() == before  # a cancelled order takes no stock
     assert db.session.scalars(select(OutboxMail).where(

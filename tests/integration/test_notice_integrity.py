@@ -23,7 +23,7 @@ def _status_notice(payment, status, amount, notice_id="900001"):
     return _signed({
         "payment_notice_id": notice_id, "payment_id": payment.paygent_payment_id,
         "trading_id": payment.order.number, "payment_type": "22", "payment_status": status,
-        "payment_amount": str(amount), "paidy_payment_id": payment.paidy_payment_id})
+        "payment_amount": str(amount), "paidy_payment_id": payment.reference})
 
 
 def test_a_status_change_with_another_amount_is_booked_flagged_and_mailed(app, client, shops,

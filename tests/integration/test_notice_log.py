@@ -53,7 +53,7 @@ def test_rematch_applies_the_notice_once_its_order_is_known(signed_in):
     kept = send(client, STRAY)
     # the order shows up afterwards (re-entered by the shop, a restored backup, ...)
     order = make_order(shop().id, 42)
-    db.session.add(Payment(shop_id=shop().id, order_id=order.id, paidy_payment_id="pay_stray42",
+    db.session.add(Payment(shop_id=shop().id, order_id=order.id, method="paidy", reference="pay_stray42",
                            paygent_payment_id="200000042", status="20", amount=1000))
     db.session.commit()
     path = f"/admin/notices/{kept.id}"

@@ -43,7 +43,7 @@ def test_authorised_notice_completes_an_order_whose_buyer_never_returned(client,
     [order] = orders()
     assert order.status == "new"
     payment = db.session.scalar(select(Payment))
-    assert payment.paidy_payment_id == paid["id"]
+    assert payment.reference == paid["id"]
     assert payment.paygent_payment_id == notice["payment_id"]  # the 取引ID attached
     assert len(db.session.scalars(select(OutboxMail)).all()) == 2
     # then the buyer's browser arrives: nothing more happens

@@ -33,7 +33,7 @@ def many(app, sandbox, client, login_as):
                          email="hanako@example.com", tel="0899999999", total=55555,
                          cart_type="three", created_at=datetime(2026, 11, 20, 1, 0,
                                                                 tzinfo=timezone.utc))
-    db.session.add(Payment(shop_id=shop_id, order_id=special.id, paidy_payment_id="pay_xyz",
+    db.session.add(Payment(shop_id=shop_id, order_id=special.id, method="paidy", reference="pay_xyz",
                            paygent_payment_id="200000777", status="20", amount=55555))
     make_order(shop_id, 901, status="completed", buyer_name="完了 太郎")
     make_order(shop_id, 902, status="cancelled", buyer_name="取消 太郎")

@@ -18,8 +18,8 @@ from cart import history, jobs, operations
 from cart.extensions import begin_write, db
 from cart.models import BulkRun, BulkRunItem, Order, Payment
 from cart.models.base import utcnow
-from payments import rules
-from payments import status as st
+from payments import methods
+from payments.methods import CAPTURE
 
 log = logging.getLogger("cart.bulk")
 MAX_ORDERS = 50
@@ -32,14 +32,30 @@ class BulkError(Exception):
 
 
 def unprocessed(shop_id: int):
-    """未処理一覧: created under オーソリのみ, payment オーソリOK, within 90 days of
-    authorisation, in any list (completed and cancelled too), buyer done paying."""
-    since = utcnow() - rules.WINDOW
+    """未処理一覧: created under オーソリのみ, its payment where its method can capture it (and
+    still within the method's window), in any list (completed and cancelled too), buyer done
+    paying."""
     return select(Order).join(Payment, Payment.order_id == Order.id).where(
         Order.shop_id == shop_id, Order.capture_mode == "auth",
-        Order.status != "pending_payment", Payment.status == st.AUTHORIZED,
-        Payment.paygent_payment_id != "", Payment.authorized_at >= since,
+        Order.status != "pending_payment", Payment.paygent_payment_id != "",
+        _capturable(),
     ).order_by(Order.created_at.desc(), Order.id.desc())
+
+
+def _capturable():
+    """Payments their method's transition table lets capture now, as one SQL condition."""
+    now = utcnow()
+    conditions = []
+    for method in methods.ALL:
+        for t in method.transitions:
+            if t.action != CAPTURE:
+                continue
+            condition = and_(Payment.method == method.code, Payment.status == t.source)
+            if t.window is not None:
+                since = getattr(Payment, t.window.since)
+                condition = and_(condition, since >= now - t.window.length)
+            conditions.append(condition)
+    return or_(*conditions) if conditions else Payment.id.is_(None)
 
 
 def checked_selection(shop_id: int, raw_ids: list[str]) -> list[Order]:
@@ -129,7 +145,7 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
     deadline = time.monotonic() + IN_FLIGHT_WAIT
     while True:
         try:
-            outcome = operations.run(shop_id, order_id, rules.CAPTURE, staff=staff,
+            outcome = operations.run(shop_id, order_id, CAPTURE, staff=staff,
                                      source="bulk")
             kind = {"done": "success", "failed": "failed", "unknown": "unknown"}[outcome.kind]
             _finish_item(item_id, kind, outcome.code, outcome.message)
@@ -139,7 +155,7 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
             db.session.expire_all()
             payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
             if payment is not None and \
-                    payment.status in operations.SETTLED[rules.CAPTURE]["done"]:
+                    payment.status in payment.lib.settled(CAPTURE)[0]:
                 _finish_item(item_id, "success", "", "処理済み（他の操作で売上確定済み）")
                 return
             if payment is not None and payment.in_flight_attempt_id and \

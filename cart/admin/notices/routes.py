@@ -10,7 +10,7 @@ from cart.extensions import db
 from cart.models import PaymentNotice
 from cart.notices.services import OUTCOME_NAMES, rematch
 from cart.tenancy import get_or_404, scoped
-from payments import status as st
+from payments import methods
 
 PAGE = 50
 TABS = {"all": "すべて", "unmatched": "照合できない通知"}
@@ -29,7 +29,7 @@ def index():
                                  .limit(PAGE + 1).offset((page - 1) * PAGE)).all()
     return render_template("admin/notices/index.html", notices=notices[:PAGE], page=page,
                            more=len(notices) > PAGE, tab=tab, tabs=TABS,
-                           outcome_names=OUTCOME_NAMES, status_name=st.name)
+                           outcome_names=OUTCOME_NAMES, status_name=_status_name)
 
 
 @bp.get("/<int:notice_id>")
@@ -38,7 +38,7 @@ def show(notice_id):
     notice = get_or_404(PaymentNotice, notice_id)
     return render_template("admin/notices/show.html", notice=notice,
                            fields=_fields(notice), outcome_names=OUTCOME_NAMES,
-                           status_name=st.name, form=FlaskForm())
+                           status_name=_status_name, form=FlaskForm())
 
 
 @bp.post("/<int:notice_id>/rematch")
@@ -63,3 +63,18 @@ def _fields(notice: PaymentNotice) -> list[tuple[str, str]]:
     except ValueError:
         return []
     return sorted((str(k), str(v)) for k, v in fields.items()) if isinstance(fields, dict) else []
+
+
+def _status_name(notice) -> str:
+    """The notice's status by the name its method gives it (the code for an unknown method)."""
+    method = methods.by_payment_type(_payment_type(notice))
+    return method.status_name(notice.payment_status) if method else notice.payment_status
+
+
+def _payment_type(notice) -> str:
+    import json
+    try:
+        fields = json.loads(notice.fields)
+    except ValueError:
+        return ""
+    return str(fields.get("payment_type", "")) if isinstance(fields, dict) else ""

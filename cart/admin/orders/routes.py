@@ -14,7 +14,7 @@ from cart.extensions import db
 from cart.maintenance import rollback_stale_orders
 from cart.models import Order, PaymentLog
 from cart.tenancy import get_or_404, owner_required
-from payments import rules
+from payments.methods import CANCEL, CAPTURE, REFUND
 from payments.paygent import codes
 
 
@@ -61,13 +61,14 @@ def _render_show(order, refund_form=None, error=None, status=200):
     payment = order.payment
     state = operations.state_of(payment) if payment else None
     now = operations.now()
-    allowed = rules.allowed_actions(state, now) if state else frozenset()
+    allowed = payment.lib.allowed_actions(state, now) if state else frozenset()
     if payment and not payment.paygent_payment_id:
         allowed = frozenset()
-    mismatch = bool(payment and payment.status in ("20", "40") and payment.amount != order.total)
+    mismatch = bool(payment and payment.status in payment.lib.operated_statuses()
+                    and payment.amount != order.total)
     return render_template(
         "admin/orders/show.html", order=order, payment=payment, allowed=allowed,
-        status_name=rules.display_status(state, now) if state else "",
+        status_name=payment.lib.display_status(state, now) if state else "",
         fingerprint=operations.fingerprint(payment) if payment else "",
         refund_form=refund_form or RefundForm(), action_form=PaymentActionForm(),
         move_form=OrderMoveForm(), error=error, mismatch=mismatch,
@@ -77,13 +78,13 @@ def _render_show(order, refund_form=None, error=None, status=200):
 @bp.post("/<int:order_id>/capture")
 def capture(order_id):
     """売上確定."""
-    return _operate(order_id, rules.CAPTURE)
+    return _operate(order_id, CAPTURE)
 
 
 @bp.post("/<int:order_id>/cancel-payment")
 def cancel_payment(order_id):
     """キャンセル (the authorisation, before capture)."""
-    return _operate(order_id, rules.CANCEL)
+    return _operate(order_id, CANCEL)
 
 
 @bp.post("/<int:order_id>/refund")
@@ -99,7 +100,7 @@ def refund(order_id):
             form.amount.errors = list(form.amount.errors) + ["返金額を入力してください。"]
             return _render_show(order, form, error="返金額を入力してください。", status=400)
         amount = form.amount.data
-    return _operate(order_id, rules.REFUND, amount, form)
+    return _operate(order_id, REFUND, amount, form)
 
 
 def _operate(order_id, action, amount=None, form=None):
@@ -112,7 +113,7 @@ def _operate(order_id, action, amount=None, form=None):
                                  staff=current_user, expected=form.state.data or None)
     except operations.Refused as refused:
         db.session.expire_all()
-        return _render_show(db.session.get(Order, order_id), form if action == rules.REFUND
+        return _render_show(db.session.get(Order, order_id), form if action == REFUND
                             else None, error=str(refused), status=409)
     if outcome.kind == "done":
         flash(outcome.message, "success")

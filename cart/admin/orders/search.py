@@ -9,7 +9,7 @@ from wtforms.validators import AnyOf, Length, NumberRange, Optional
 from cart.extensions import db
 from cart.fields import JapaneseForm, WholeNumberField
 from cart.models import Order, Payment
-from cart.models.payment_method import DISPLAY_NAMES
+from payments import methods
 
 PAGE_SIZE = 50
 JST = timezone(timedelta(hours=9))
@@ -24,9 +24,9 @@ class OrderSearchForm(JapaneseForm):
 
     number = StringField("注文番号", validators=[
         Optional(), Length(max=25, message="25文字以内で入力してください。")])
-    payment_kind = SelectField("支払い方法", choices=[("", "全て")] + list(DISPLAY_NAMES.items()),
+    payment_kind = SelectField("支払い方法", choices=[("", "全て")] + [(m.code, m.name) for m in methods.ALL],
                                validate_choice=False, validators=[
-                                   Optional(), AnyOf(list(DISPLAY_NAMES),
+                                   Optional(), AnyOf(list(methods.CODES),
                                                      "支払い方法は一覧から選択してください。")])
     date_from = DateField("受注日（から）", validators=[Optional()])
     date_to = DateField("受注日（まで）", validators=[Optional()])
@@ -103,7 +103,7 @@ def _conditions(query, form: OrderSearchForm, shop_id: int):
         trade = text(form.trade_id)
         matching = select(Payment.order_id).where(
             Payment.shop_id == shop_id,
-            (Payment.paygent_payment_id == trade) | (Payment.paidy_payment_id == trade))
+            (Payment.paygent_payment_id == trade) | (Payment.reference == trade))
         query = query.where(Order.id.in_(matching))
     return query
 

@@ -1,6 +1,6 @@
 """Order handling other than payment: moving between the lists, 編集モード (O4, O5)."""
 from cart import history
-from cart.checkout.services import release_stock
+from cart.stock import release as release_stock
 from cart.extensions import db
 from cart.models import Order
 from cart.models.base import utcnow

@@ -1,15 +1,9 @@
-"""支払方法設定 forms: Paidy via PAYGENT (①–⑪ plus environment and certificates), basic methods."""
-from flask_wtf.file import FileField
-from wtforms import (BooleanField, HiddenField, PasswordField, RadioField, SelectField,
-                     StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+"""支払方法設定 forms: 適用条件 and 注意書き shared by every method, and the basic methods' form
+(a method with settings of its own keeps its form in its cart module)."""
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
 
-from cart.fields import JapaneseForm, WholeNumberField, stripped
-from cart.models.gateway import ENVIRONMENT_NAMES
-from cart.models.order import CAPTURE_MODES
-from cart.models.payment_method import BANNERS
-
-PUBLIC_KEY = r"^pk_(live|test)_[A-Za-z0-9_]{8,64}\Z"
+from cart.fields import JapaneseForm, WholeNumberField
 
 
 class ConditionsMixin:
@@ -38,36 +32,6 @@ class ConditionsMixin:
                 "「円以上の場合は表示しない」金額は「円未満」の金額より大きくしてください。"]
             ok = False
         return ok
-
-
-class PaidySettingsForm(ConditionsMixin, JapaneseForm):
-    draft = HiddenField()
-    public_key = StringField("① パブリックキー", filters=[stripped],
-                             validators=[DataRequired("パブリックキーを入力してください。"),
-                                         Regexp(PUBLIC_KEY, message="パブリックキーは pk_live_ または pk_test_ で始まる英数字で入力してください。")])
-    logo = FileField("② 決済モーダル用ロゴ画像")
-    logo_delete = BooleanField("画像削除")
-    capture_mode = RadioField("③ 同時売上フラグ", choices=list(CAPTURE_MODES.items()),
-                              default="auth",
-                              validators=[DataRequired("同時売上フラグを選択してください。")])
-    environment = SelectField("接続先", choices=list(ENVIRONMENT_NAMES.items()),
-                              default="sandbox")
-    merchant_id = StringField("④ マーチャントID", filters=[stripped],
-                              validators=[DataRequired("マーチャントIDを入力してください。"),
-                                          Regexp(r"^[0-9]{9}\Z", message="マーチャントIDは9桁の半角数字で入力してください。")])
-    connect_id = StringField("⑤ 接続ID", filters=[stripped],
-                             validators=[DataRequired("接続IDを入力してください。"),
-                                         Regexp(r"^[A-Za-z0-9_]{1,32}\Z", message="接続IDは32文字以内の半角英数字で入力してください。")])
-    connect_password = PasswordField("⑥ 接続IDパスワード", validators=[
-        Length(max=64, message="64文字以内で入力してください。")])
-    notice_hash_key = PasswordField("差分通知ハッシュ値生成キー", validators=[
-        Length(max=128, message="128文字以内で入力してください。")])
-    client_cert = FileField("クライアント証明書（証明書と秘密鍵を含むPEM）")
-    client_cert_delete = BooleanField("クライアント証明書を削除する")
-    ca_file = FileField("CAファイル（PEM）")
-    ca_delete = BooleanField("CAファイルを削除する")
-    banner = RadioField("⑪ 決済サービス ロゴ画像", choices=list(BANNERS.items()),
-                        default="320x100")
 
 
 class BasicMethodForm(ConditionsMixin, JapaneseForm):

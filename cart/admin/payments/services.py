@@ -1,5 +1,5 @@
-"""支払方法設定: the shop's list of payment methods and the Paidy via PAYGENT settings."""
-import base64
+"""支払方法設定: the shop's list of payment methods, drafts between 「確認画面へ」 and 「設定する」,
+the connection test and enrolment at the embedded sandbox (shared by the PAYGENT methods)."""
 import json
 import secrets
 from datetime import timedelta
@@ -8,12 +8,17 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from cart.extensions import db
-from cart.gateway import account_for, client_for
+from cart.gateway import client_for
 from cart.models import PaygentAccount, PaymentMethod, SettingsDraft
 from cart.models.base import utcnow
+from cart.methods import registry
+from payments import methods
 from payments.paygent import codes
 
-TABS = {"basic": ("bank_transfer", "cod"), "partner": ("paidy",)}
+#: What each tab of 「リストに追加」 offers: the methods of that group, in their order.
+TABS = {group: tuple(m.code for m in methods.ALL if m.group == group)
+        for group in ("basic", "partner")}
+ADDABLE = frozenset(m.code for m in methods.ALL)
 DRAFT_LIFETIME = timedelta(hours=1)
 
 
@@ -32,17 +37,15 @@ def addable(shop_id: int, tab: str) -> list[str]:
 
 def add(shop_id: int, kind: str) -> PaymentMethod:
     """「リストに追加」: the method joins the end of the list, 未設定 until configured."""
-    if not any(kind in kinds for kinds in TABS.values()):
+    if kind not in ADDABLE:
         raise ValueError(kind)
     method = db.session.scalar(select(PaymentMethod).where(
         PaymentMethod.shop_id == shop_id, PaymentMethod.kind == kind))
     last = db.session.scalar(select(func.max(PaymentMethod.position)).where(
         PaymentMethod.shop_id == shop_id, PaymentMethod.in_use.is_(True))) or 0
     if method is None:
-        method = PaymentMethod(shop_id=shop_id, kind=kind, configured=False)
-        if kind == "paidy":
-            from cart.demo import PAIDY_NOTE
-            method.note, method.note_on_payment_page, method.hide_from = PAIDY_NOTE, True, 300_000
+        method = PaymentMethod(shop_id=shop_id, kind=kind, configured=False,
+                               **registry.get(kind).new_method_defaults())
         db.session.add(method)
     if not method.in_use:
         method.in_use, method.position = True, last + 1
@@ -103,30 +106,6 @@ def drop_draft(shop_id: int, token: str) -> None:
 
 
 # -- Paidy via PAYGENT ------------------------------------------------------------------
-def candidate(shop_id: int, payload: dict) -> PaygentAccount:
-    """The account these settings would make (not saved): blank secrets keep the stored ones."""
-    stored = account_for(shop_id)
-    keep = (lambda name: getattr(stored, name) if stored else None)
-    with db.session.no_autoflush:
-        account = PaygentAccount(
-            shop_id=shop_id, environment=payload["environment"],
-            merchant_id=payload["merchant_id"], connect_id=payload["connect_id"],
-            connect_password=payload.get("connect_password") or keep("connect_password") or "",
-            notice_hash_key=payload.get("notice_hash_key") or keep("notice_hash_key") or "",
-            paidy_public_key=payload["public_key"], capture_mode=payload["capture_mode"])
-        account.client_cert_pem = None if payload.get("client_cert_delete") else (
-            payload.get("client_cert") or keep("client_cert_pem"))
-        account.ca_pem = None if payload.get("ca_delete") else (
-            payload.get("ca") or keep("ca_pem"))
-        if payload.get("logo_delete"):
-            account.logo_png = None
-        elif payload.get("logo"):
-            account.logo_png = base64.b64decode(payload["logo"])
-        else:
-            account.logo_png = keep("logo_png")
-    return account
-
-
 def connection_test(shop, account: PaygentAccount) -> tuple[bool, str]:
     """Ask PAYGENT something harmless (094 for a trading id that does not exist)."""
     enroll_at_sandbox(shop, account)
@@ -144,28 +123,6 @@ def connection_test(shop, account: PaygentAccount) -> tuple[bool, str]:
     if result.unknown and result.code != codes.CONNECT_ERROR:
         return False, "ペイジェントから応答がありませんでした。時間をおいて再度お試しください。"
     return False, reasons.get(result.code, codes.explain(result.code))
-
-
-def apply_paidy(shop, payload: dict) -> PaygentAccount:
-    """Save the settings: account, Paidy method (設定済み) and its conditions; one transaction."""
-    fresh = candidate(shop.id, payload)
-    account = account_for(shop.id) or PaygentAccount(shop_id=shop.id)
-    for name in ("environment", "merchant_id", "connect_id", "connect_password",
-                 "notice_hash_key", "paidy_public_key", "capture_mode", "client_cert_pem",
-                 "ca_pem", "logo_png"):
-        setattr(account, name, getattr(fresh, name))
-    if account.id is None:
-        db.session.add(account)
-    method = db.session.scalar(select(PaymentMethod).where(
-        PaymentMethod.shop_id == shop.id, PaymentMethod.kind == "paidy"))
-    if method is None or not method.in_use:
-        method = add(shop.id, "paidy")
-    apply_conditions(method, payload)
-    method.banner = payload["banner"]
-    method.configured = True
-    db.session.commit()
-    enroll_at_sandbox(shop, account)
-    return account
 
 
 def apply_conditions(method: PaymentMethod, payload: dict) -> None:

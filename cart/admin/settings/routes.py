@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from cart.admin.settings import bp
 from cart.admin.settings.forms import DeliveryForm, ShopSettingsForm
-from cart.checkout.services import settings_for
+from cart.shop_settings import settings_for
 from cart.extensions import db
 from cart.models import DeliveryMethod, PaymentMethod
 from cart.tenancy import get_or_404, scoped

@@ -1,0 +1,67 @@
+"""A payment reaching a 決済処理中 order: the order is accepted (新規受付) exactly once, whether
+the buyer's browser (after the method's own verification) or PAYGENT's notice says so first."""
+from sqlalchemy import select, update
+
+from cart import history, mail, stock
+from cart.extensions import after_commit, db, transaction
+from cart.methods import registry
+from cart.models import Order, Payment
+from cart.models.base import utcnow
+from cart.review import flag
+from payments.methods import CAPTURE, Method
+
+
+def accept_and_commit(order: Order, method: Method, reference: str, paygent_payment_id: str,
+                      status: str, amount: int, source: str = "決済画面") -> bool:
+    """``accept_payment`` in a transaction of its own (the browser callback, the demo data)."""
+    with transaction():
+        return accept_payment(order, method, reference, paygent_payment_id, status, amount,
+                              source)
+
+
+def accept_payment(order: Order, method: Method, reference: str, paygent_payment_id: str,
+                   status: str, amount: int, source: str) -> bool:
+    """Record the payment on the order and accept it (新規受付) in the caller's transaction;
+    the mail and the automatic capture follow its commit. The conditional update lets exactly
+    one of the racing paths accept the order and send the mail. An order cancelled meanwhile
+    keeps the payment for staff to cancel it."""
+    won = db.session.execute(update(Order).where(
+        Order.id == order.id, Order.status == "pending_payment"
+    ).values(status="new", placed_at=utcnow()).execution_options(
+        synchronize_session=False)).rowcount == 1
+    db.session.refresh(order)
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
+    if payment is None:
+        payment = Payment(shop_id=order.shop_id, order_id=order.id, method=method.code,
+                          reference=reference or None, amount=amount, status=status,
+                          paygent_payment_id=paygent_payment_id or "", authorized_at=utcnow())
+        db.session.add(payment)
+    elif paygent_payment_id and not payment.paygent_payment_id:
+        payment.paygent_payment_id = paygent_payment_id
+    name = registry.get(method.code).history_name or method.name
+    if won:
+        history.record(order, f"注文番号 : {order.number} {name} {method.status_name(status)}"
+                              f"（{source}） 取引ID : {paygent_payment_id or '未通知'}"
+                              f" 金額 : {amount:,}円")
+        if not order.stock_reserved:
+            _retake_lapsed_stock(order)
+        mail.queue_order_mails(order)
+        if order.capture_mode == "auth_capture" and CAPTURE in method.actions:
+            from cart import jobs, operations
+            after_commit(jobs.submit, operations.auto_capture_job, order.shop_id, order.id)
+    elif order.status == "cancelled":
+        flag(order, f"キャンセル済みの注文に{name}のオーソリが届きました。"
+                    "受注明細からオーソリをキャンセルしてください。")
+    return won
+
+
+def _retake_lapsed_stock(order: Order) -> None:
+    """The buyer paid after the reservation of a 決済処理中 order had lapsed."""
+    short = stock.retake(order)
+    text = f"注文番号 : {order.number} お支払いの確認により在庫を再度確保しました"
+    if short:
+        text = (f"注文番号 : {order.number} お支払いを確認しましたが、在庫が不足しています"
+                f"（{'、'.join(short)}）。在庫と発送をご確認ください。")
+        flag(order, text, subject=f"【要確認】注文番号 {order.number} の在庫")
+    else:
+        history.record(order, text)

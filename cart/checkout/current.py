@@ -1,0 +1,45 @@
+"""The shopper's checkout as it stands: the confirmed draft, where to choose the payment
+again, and finishing (shared by the confirmation page and the methods' payment steps)."""
+from flask import flash, redirect, request, url_for
+
+from cart.checkout import basket, draft
+from cart.checkout.forms import BuyerForm
+from cart.checkout.orders import CheckoutError, Draft
+from cart.checkout.services import check_choice
+from cart.shop_settings import settings_for
+
+
+def finish(number: str) -> None:
+    """The order is done: empty the cart, forget the draft, remember the number."""
+    basket.clear()
+    draft.finish(number)
+
+
+def choice_url(shop) -> str:
+    """Where the shopper chooses the payment method again."""
+    if settings_for(shop.id).cart_type == "three":
+        return url_for("checkout.step2")
+    return url_for("checkout.cart") + "#payment"
+
+
+def current_draft(shop, settings):
+    """The complete draft, or (None, a redirect to where something is missing)."""
+    lines = basket.lines()
+    saved = draft.get()
+    start = url_for("checkout.cart") if settings.cart_type == "zero" else url_for(
+        "checkout.step1")
+    if not lines:
+        return None, redirect(url_for("checkout.cart"))
+    # formdata=None: what the shopper confirmed is checked, never fields of this request
+    form = BuyerForm(formdata=None, settings=settings, data=saved.get("buyer") or {},
+                     meta={"csrf": False})
+    if not saved.get("buyer") or not form.validate():
+        return None, redirect(start)
+    try:
+        delivery, method = check_choice(shop.id, lines, saved.get("delivery"),
+                                        saved.get("payment"))
+    except CheckoutError as error:
+        flash(error.message, "error")
+        return None, redirect(choice_url(shop))
+    return Draft(lines, form.buyer(), delivery, method, settings.cart_type,
+                 checkout_token=saved.get("token"), client_address=request.remote_addr or ""), None

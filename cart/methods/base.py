@@ -1,0 +1,51 @@
+"""What a payment method's cart module gives the shared code: its settings page, its part
+of the checkout, and how the pages and history name it. Shared code asks the method for these;
+it never tests a method's code."""
+from payments.methods import Method
+
+
+class CartMethod:
+    #: the payment library's module of this method (status and transition tables)
+    lib: Method
+    #: how 変更履歴 lines name the method
+    history_name: str = ""
+    #: templates/methods/<folder>/ holds choice.html, confirm_note.html, confirm_action.html
+    #: and confirm_scripts.html
+    template_folder: str = "basic"
+    #: 「注文する」 on the confirmation page places the order at once (no payment step)
+    places_on_confirm: bool = True
+    #: flows that work only with a final amount refuse deliveries whose fee is undetermined
+    delivery_fee_message: str = ""
+
+    def __init__(self, lib: Method):
+        self.lib = lib
+        self.code = lib.code
+
+    def template(self, name: str) -> str:
+        return f"methods/{self.template_folder}/{name}"
+
+    def settings_url(self, method) -> str:
+        """Where the owner configures this method (a row of the shop's 使用決済 list)."""
+        from flask import url_for
+        return url_for("payment_settings.basic", method_id=method.id)
+
+    def new_method_defaults(self) -> dict:
+        """Column values for a method just added to a shop's list."""
+        return {}
+
+    def available(self, shop_id: int) -> bool:
+        """Whether the shop's settings let this method be offered at all."""
+        return True
+
+    def delivery_problem(self, delivery) -> str:
+        """Why this method cannot go with this delivery ("" when it can)."""
+        if self.delivery_fee_message and delivery.fee_undetermined:
+            return self.delivery_fee_message
+        return ""
+
+    def confirm_context(self, shop) -> dict:
+        """What the confirmation page needs to start this method's payment step."""
+        return {}
+
+    def register(self, app) -> None:
+        """Add the method's own pages (payment step, settings) to the app."""
