@@ -47,7 +47,7 @@ def test_a_timed_out_partial_refund_settles_as_a_partial_refund(sandbox, paygent
     assert (rest["status"], rest["amount"]) == ("40", 3800)
     kinds = [(n["payment_id"], n["payment_status"]) for n in (
         json.loads(r["fields"]) for r in sandbox.store.db.execute(
-            "SELECT fields FROM notices ORDER BY payment_notice_id"))]
+            "SELECT fields FROM notices ORDER BY id"))]
     assert kinds[-2:] == [(str(paid["payment_id"]), "60"), (str(rest["payment_id"]), "40")]
 
 

@@ -26,7 +26,7 @@ def _post_notice(client, fields):
 
 
 def _queued_notices(sandbox) -> list[dict]:
-    rows = sandbox.store.db.execute("SELECT fields FROM notices ORDER BY payment_notice_id")
+    rows = sandbox.store.db.execute("SELECT fields FROM notices ORDER BY id")
     return [json.loads(r["fields"]) for r in rows]
 
 

@@ -17,7 +17,7 @@ HASH_KEY = "demo-hash-key-0001"
 
 def queued_notices(sandbox) -> list[dict]:
     """The notices the sandbox would have POSTed, with their hc."""
-    rows = sandbox.store.db.execute("SELECT fields FROM notices ORDER BY payment_notice_id")
+    rows = sandbox.store.db.execute("SELECT fields FROM notices ORDER BY id")
     return [json.loads(r["fields"]) for r in rows]
 
 
