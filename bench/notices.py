@@ -210,8 +210,8 @@ def seed(app, orders: int, rng: random.Random) -> list[dict]:
             before = KINDS[plan["kind"]][1]
             if before is not None:
                 payment_rows.append(dict(
-                    shop_id=plan["shop_id"], order_id=plan["order_id"],
-                    paidy_payment_id=plan["paidy_payment_id"],
+                    shop_id=plan["shop_id"], order_id=plan["order_id"], method="paidy",
+                    reference=plan["paidy_payment_id"],
                     paygent_payment_id=plan["payment_id"], status=before, amount=plan["total"],
                     authorized_at=plan["created"],
                     captured_at=plan["created"] + timedelta(minutes=5) if before == "40" else None,
@@ -343,10 +343,10 @@ def verify(app, plans: list[dict]) -> list[str]:
             if payment is None or payment.status != final:
                 problems.append(f"{label}: payment status "
                                 f"{payment.status if payment else None}, expected {final}")
-            elif (payment.paygent_payment_id, payment.paidy_payment_id) != (
+            elif (payment.paygent_payment_id, payment.reference) != (
                     plan["payment_id"], plan["paidy_payment_id"]):
                 problems.append(f"{label}: payment {payment.paygent_payment_id} "
-                                f"{payment.paidy_payment_id}")
+                                f"{payment.reference}")
             if plan["kind"] == "capture" and payment is not None and payment.captured_at is None:
                 problems.append(f"{label}: captured_at not set")
             if order.status != "new":

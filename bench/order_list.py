@@ -49,8 +49,8 @@ def build(app, shops: int, orders: int) -> None:
         ids = db.session.execute(db.select(Order.id, Order.number).where(
             Order.shop_id == shop.id)).all()
         for order_id, number in ids:
-            pays.append(dict(shop_id=shop.id, order_id=order_id,
-                             paidy_payment_id=f"pay_{s}_{number}",
+            pays.append(dict(shop_id=shop.id, order_id=order_id, method="paidy",
+                             reference=f"pay_{s}_{number}",
                              paygent_payment_id=f"{s:03d}{order_id:09d}", status="20",
                              amount=1800, created_at=start, updated_at=start))
         db.session.execute(insert(Payment), pays)

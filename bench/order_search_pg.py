@@ -215,10 +215,10 @@ ORDER BY g
 # One Paidy payment (as PAYGENT holds it) per Paidy order the buyer completed: 取引ID from
 # PAYGENT's numbering, pay_… from Paidy, status as far as the order got.
 PAYMENTS_SQL = """
-INSERT INTO payments (shop_id, order_id, paidy_payment_id, paygent_payment_id, status, amount,
+INSERT INTO payments (shop_id, order_id, method, reference, paygent_payment_id, status, amount,
     authorized_at, captured_at, cancelled_at, refunded_at, refunded, in_flight_attempt_id,
     created_at, updated_at)
-SELECT shop_id, id, paidy_id, (200000000 + id)::text, pay_status, total, created_at,
+SELECT shop_id, id, 'paidy', paidy_id, (200000000 + id)::text, pay_status, total, created_at,
     CASE WHEN pay_status IN ('40', '41', '60') THEN created_at + interval '2 days' END,
     CASE WHEN pay_status = '32' THEN created_at + interval '1 day' END,
     CASE WHEN pay_status = '60' THEN created_at + interval '5 days' END,
@@ -449,7 +449,7 @@ def build_cases(pg: Postgres, measured: int, anchor: datetime) -> list[tuple[str
             return conn.execute(sql, (measured, *args)).fetchall()
         tab_of = {"new": "active", "pending_payment": "active", "completed": "completed",
                   "cancelled": "cancelled"}
-        pays = rows("SELECT p.paygent_payment_id, p.paidy_payment_id, o.status FROM payments p "
+        pays = rows("SELECT p.paygent_payment_id, p.reference, o.status FROM payments p "
                     "JOIN orders o ON o.id = p.order_id WHERE p.shop_id = %s ORDER BY p.id")
         numbers = rows("SELECT number, status FROM orders WHERE shop_id = %s ORDER BY id")
         people = rows("SELECT email, tel, mobile, status FROM orders WHERE shop_id = %s "
