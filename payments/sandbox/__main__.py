@@ -8,7 +8,8 @@ import logging
 import os
 import secrets
 
-from .app import TOKEN_HEADER, create_sandbox, token_in_folder
+from .app import create_sandbox
+from .control import TOKEN_HEADER, token_in_folder
 from .server import SandboxServer, tls_context
 
 

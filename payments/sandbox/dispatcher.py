@@ -14,7 +14,7 @@ import requests
 
 from payments.paygent.codec import encode_form
 
-from . import paygent
+from . import methods
 
 log = logging.getLogger("payments.sandbox.notices")
 ACCEPTED = b"result=0"
@@ -59,7 +59,8 @@ class Dispatcher:
             self.wake.clear()
 
     def settle_due(self) -> None:
-        """Let timed-out Paidy requests settle so their final notice goes out unasked."""
+        """Let timed-out requests settle (by their method's rules) so their final notice goes
+        out unasked."""
         now = self.store.now()
         rows = self.store.db.execute(
             "SELECT payment_id FROM payments WHERE pending_target != '' AND pending_until <= ?",
@@ -68,7 +69,7 @@ class Dispatcher:
             with self.store.write() as db:
                 payment = db.execute("SELECT * FROM payments WHERE payment_id=?",
                                      (row["payment_id"],)).fetchone()
-                paygent.settle(self.store, db, payment, now)
+                methods.settle(self.store, db, payment, now)
 
     def deliver_one(self) -> bool:
         """Send the oldest due notice of some merchant. False when nothing is due."""

@@ -1,0 +1,37 @@
+"""The sandbox's payment methods, one module each (``paidy.py``).
+
+A method module declares a ``SandboxMethod``: the telegram kinds it answers and the PAYGENT
+path each must arrive at, what PAYGENT's admin site can do to its payments, how time settles
+them, and its own pages. The telegram endpoint (``paygent.py``) dispatches on what these
+declare, so adding a method means adding a module here and listing it in ``ALL``.
+"""
+from ..base import SandboxMethod, Telegram
+from .paidy import PAIDY
+
+#: Every method the sandbox stands in for.
+ALL: tuple[SandboxMethod, ...] = (PAIDY,)
+_BY_PAYMENT_TYPE = {m.lib.payment_type: m for m in ALL}
+
+
+def by_payment_type(payment_type: str) -> SandboxMethod | None:
+    return _BY_PAYMENT_TYPE.get(payment_type)
+
+
+def telegrams() -> tuple[Telegram, ...]:
+    """Every method's own telegram kinds."""
+    return tuple(t for m in ALL for t in m.telegrams)
+
+
+def settle(store, db, payment, now):
+    """Move a payment to where time has taken it, by the rules of its method."""
+    method = by_payment_type(payment["payment_type"])
+    return method.settle(store, db, payment, now) if method else payment
+
+
+def status_name(payment_type: str, status: str) -> str:
+    """PAYGENT's name of a payment's status (the code itself when no method knows it)."""
+    method = by_payment_type(payment_type)
+    return method.lib.status_name(status) if method else status
+
+
+__all__ = ["ALL", "by_payment_type", "settle", "status_name", "telegrams"]
