@@ -87,7 +87,7 @@ def sandbox_token(app_config) -> str:
     """The sandbox's control token: SANDBOX_TOKEN, else the one kept beside SANDBOX_DB."""
     if app_config.get("SANDBOX_TOKEN"):
         return app_config["SANDBOX_TOKEN"]
-    from payments.sandbox.app import token_in_folder
+    from payments.sandbox.control import token_in_folder
     store = app_config.get("SANDBOX_DB") or os.path.join(INSTANCE, "sandbox.sqlite3")
     return token_in_folder(os.path.dirname(os.path.abspath(store)))
 

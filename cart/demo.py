@@ -149,7 +149,7 @@ def make_paid_orders(shop_code: str, count: int) -> list[str]:
     from payments.methods import PAIDY
     from cart.config import sandbox_token, sandbox_url
     from cart.pricing import Line
-    from payments.sandbox import paygent as sandbox_paygent
+    from payments.sandbox.methods import paidy as sandbox_paygent
 
     shop = db.session.scalar(select(Shop).where(Shop.code == shop_code))
     if shop is None:

@@ -15,7 +15,6 @@ from collections import Counter
 from flask import Flask
 
 from . import control, methods, paygent
-from .control import TOKEN_HEADER, token_in_folder
 from .dispatcher import Dispatcher
 from .store import Store
 
@@ -63,4 +62,4 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True,
     return app
 
 
-__all__ = ["Sandbox", "TOKEN_HEADER", "create_sandbox", "token_in_folder"]
+__all__ = ["Sandbox", "create_sandbox"]

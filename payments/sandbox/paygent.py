@@ -22,7 +22,6 @@ from . import methods
 from .base import (DAY, PAYMENT_ITEMS, Refusal, Telegram, error_reply, find_payment,
                    full_reply, payment_fields, sandbox)
 # Kept importable from here for callers of this module from before the method modules.
-from .methods.paidy import create_authorized_payment
 
 NOTICE_RETENTION = 7 * DAY
 REPLY_CONTENT_TYPE = "text/plain; charset=Shift_JIS"
@@ -172,4 +171,4 @@ def _drop_connection() -> None:
 
 
 __all__ = ["COMMON", "NOTICE_ITEMS", "PATHS", "TELEGRAMS", "blueprint",
-           "create_authorized_payment", "fetch_notice", "payment_ref"]
+           "fetch_notice", "payment_ref"]

@@ -256,7 +256,7 @@ def paygent_payment(sandbox, merchant_id, trading_id, amount=2000) -> str:
 
 
 def _payment(store, merchant_id, trading_id, amount=2000) -> str:
-    from payments.sandbox import paygent as sandbox_paygent
+    from payments.sandbox.methods import paidy as sandbox_paygent
     return str(sandbox_paygent.create_authorized_payment(
         store, merchant_id, trading_id, amount)["payment_id"])
 
@@ -305,7 +305,7 @@ def test_a_store_file_with_global_notice_numbers_is_brought_up_to_date(tmp_path)
     import time
 
     from payments.sandbox import Store
-    from payments.sandbox import paygent as sandbox_paygent
+    from payments.sandbox.methods import paidy as sandbox_paygent
     path = tmp_path / "sandbox.sqlite3"
     old = sqlite3.connect(path)
     old.executescript(OLD_NOTICES)
