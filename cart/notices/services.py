@@ -53,27 +53,30 @@ def record_and_apply(shop, fields: dict) -> str:
     notice = Notice.from_fields(fields)
     if not notice.payment_notice_id:
         return "forged"
-    known = db.session.scalar(select(PaymentNotice).where(
-        PaymentNotice.shop_id == shop.id,
-        PaymentNotice.payment_notice_id == notice.payment_notice_id[:20]))
-    if known is not None:
-        if known.outcome != "failed":
-            return "duplicate"
-        outcome = _claim_and_apply(shop, known.id, "failed")
-        return "duplicate" if outcome is None else outcome
-    begin_write()
     record = _record(shop, notice, fields, "received")
     db.session.add(record)
     try:
-        db.session.flush()
-    except IntegrityError:  # another delivery of the same notice recorded it first
+        db.session.flush()  # the unique key: the first delivery of a notice records it
+    except IntegrityError:
         db.session.rollback()
-        return "duplicate"
+        return _delivered_again(shop, notice)
     try:
         return _apply_recorded(shop, notice, record)
     except Exception:
         _keep_failed(shop, notice, fields)
         raise
+
+
+def _delivered_again(shop, notice: Notice) -> str:
+    """A notice already recorded: a duplicate, unless its processing failed, when this
+    delivery retries it."""
+    known = db.session.scalar(select(PaymentNotice).where(
+        PaymentNotice.shop_id == shop.id,
+        PaymentNotice.payment_notice_id == notice.payment_notice_id[:20]))
+    if known is None or known.outcome != "failed":
+        return "duplicate"
+    outcome = _claim_and_apply(shop, known.id, "failed")
+    return "duplicate" if outcome is None else outcome
 
 
 def rematch(shop, record_id: int) -> str | None:
@@ -267,9 +270,11 @@ def _authorized(order: Order, method, reference: str, notice: Notice) -> str:
         return "mismatch"
     accept_payment(order, method, reference, notice.payment_id, notice.payment_status,
                    notice.payment_amount, source="差分通知")
-    db.session.refresh(order)
-    if order.payment is not None:  # the time its status records (売上確定日時 and the like)
-        change_status(order, order.payment, order.payment.status, None)
+    known = method.status(notice.payment_status)
+    if known is not None and known.stamps:  # the time it records (売上確定日時 and the like)
+        db.session.refresh(order)
+        if order.payment is not None:
+            change_status(order, order.payment, order.payment.status, None)
     return "applied"
 
 
