@@ -15,5 +15,9 @@
     });
   }
   picks.forEach(function (p) { p.addEventListener("change", update); });
+  // 全て選択 ticked while this script was still loading: honour it rather than undo it.
+  if (all && all.checked && !picks.some(function (p) { return p.checked; })) {
+    picks.forEach(function (p) { p.checked = true; });
+  }
   update();
 })();
