@@ -63,4 +63,5 @@
       fail("通信エラーが発生しました。時間をおいて再度お試しください。");
     });
   });
+  button.disabled = false;  // ready: the click handler is in place
 })();
