@@ -9,6 +9,7 @@ one-at-a-time baseline in the same process, and the theoretical limit
 import argparse
 import logging
 import math
+import secrets
 import os
 import sys
 import tempfile
@@ -36,10 +37,11 @@ def main() -> None:
     from payments.sandbox import create_sandbox
     from payments.sandbox.server import SandboxServer
 
-    sandbox = SandboxServer(create_sandbox(dispatch=False)).start()
+    token = secrets.token_urlsafe(16)  # the control API's token, shared with the app below
+    sandbox = SandboxServer(create_sandbox(dispatch=False, control_token=token)).start()
     store = sandbox.app.extensions["sandbox"].store
     folder = tempfile.mkdtemp(prefix="cart-bench-")
-    app = create_app(Config, SECRET_KEY="bench", SANDBOX_ENABLED=False, LOG_LEVEL="WARNING",
+    app = create_app(Config, SECRET_KEY="bench", SANDBOX_ENABLED=False, SANDBOX_TOKEN=token, LOG_LEVEL="WARNING",
                      SANDBOX_URL=sandbox.url, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}")
     with app.app_context():
