@@ -28,10 +28,6 @@ def update(**values) -> None:
     session[_key()] = data
 
 
-def token() -> str | None:
-    return get().get("token")
-
-
 def typed(form, names) -> dict:
     """What the shopper typed into ``names`` (not yet validated), capped for the cookie."""
     return {name: form.get(name, "")[:KEPT_CHARS.get(name, KEPT_CHARS_DEFAULT)]

@@ -72,7 +72,6 @@ def _status_name(notice) -> str:
 
 
 def _payment_type(notice) -> str:
-    import json
     try:
         fields = json.loads(notice.fields)
     except ValueError:
