@@ -1,5 +1,6 @@
 """Extension objects, bound to an app in create_app, and the session's transaction helpers."""
 import logging
+import threading
 from contextlib import contextmanager
 
 from flask_login import LoginManager
@@ -45,19 +46,64 @@ def tune_sqlite(engine) -> None:
         cursor.close()
 
 
+# How long a writer waits for the process's write turn before it falls back to SQLite's own
+# busy handler (which still serialises it, only less fairly): a guard, never reached in use.
+WRITE_TURN_TIMEOUT = 30.0
+_WRITE_TURN = "cart.write_turn"
+_write_turns: dict[str, threading.Lock] = {}
+_write_turns_guard = threading.Lock()
+
+
+def _write_turn(url: str) -> threading.Lock:
+    with _write_turns_guard:
+        return _write_turns.setdefault(url, threading.Lock())
+
+
 def begin_write() -> None:
     """Start the session's next transaction as a writer.
 
     On SQLite a transaction that reads first and writes later can find its snapshot stale and
     fail at once (the busy timeout does not apply); taking the write lock up front makes such
-    read-check-write transactions queue instead. Other databases use row locks and conditional
-    updates, so this is a no-op there."""
+    read-check-write transactions queue instead. Writers of one process take turns on a lock
+    first, so they queue in order instead of in SQLite's sleep-and-retry busy handler, and
+    the database lock is held only while one of them writes. What the session read before is
+    kept if it only read (rows that change under writers, not shop configuration, are read
+    again: see ``Stable``); a transaction that already wrote is committed first. Other
+    databases use row locks and conditional updates, so this is a no-op there."""
     if db.engine.dialect.name != "sqlite":
         return
-    if db.session().in_transaction():
-        db.session.commit()
+    session = db.session()
+    if session.info.get(_WRITE_TURN):
+        return  # this transaction writes already
+    if session.in_transaction():
+        raw = session.connection().connection.dbapi_connection
+        if raw.in_transaction or session.new or session.dirty or session.deleted:
+            session.commit()  # it wrote outside a writer transaction: keep that first
+        else:
+            for obj in list(session.identity_map.values()):
+                if not isinstance(obj, Stable):
+                    session.expire(obj)
+    turn = _write_turn(str(db.engine.url))
+    if turn.acquire(timeout=WRITE_TURN_TIMEOUT):
+        session.info[_WRITE_TURN] = turn
     from sqlalchemy import text
-    db.session.execute(text("BEGIN IMMEDIATE"))
+    session.execute(text("BEGIN IMMEDIATE"))
+    session.info.setdefault(_WRITE_TURN, True)
+
+
+def _end_write_turn(session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    turn = session.info.pop(_WRITE_TURN, None)
+    if isinstance(turn, type(_write_turns_guard)):
+        turn.release()
+
+
+class Stable:
+    """Mixed into models of shop configuration (the shop, its settings, methods and
+    deliveries): rows that change only when staff edit them, so what a request read of them
+    stays valid when it goes on to write. Everything else is read again inside the writer's
+    transaction."""
 
 
 @contextmanager
@@ -103,6 +149,7 @@ def _listen_for_commits() -> None:
     from sqlalchemy import event
     event.listen(Session, "after_commit", _run_after_commit)
     event.listen(Session, "after_rollback", _forget_after_commit)
+    event.listen(Session, "after_transaction_end", _end_write_turn)
 
 
 _listen_for_commits()

@@ -1,7 +1,7 @@
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cart.extensions import db
+from cart.extensions import Stable, db
 
 from .base import ShopOwned, Timestamps
 
@@ -15,7 +15,7 @@ delivery_payment_methods = Table(
 )
 
 
-class DeliveryMethod(ShopOwned, Timestamps, db.Model):
+class DeliveryMethod(Stable, ShopOwned, Timestamps, db.Model):
     """A delivery method (宅配便) with its fee, or a fee the shop tells the buyer later."""
     __tablename__ = "delivery_methods"
     id: Mapped[int] = mapped_column(primary_key=True)

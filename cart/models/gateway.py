@@ -4,7 +4,7 @@ from sqlalchemy import (CheckConstraint, DateTime, Integer, LargeBinary, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cart.extensions import db
+from cart.extensions import Stable, db
 from cart.security.secrets import EncryptedText
 
 from .base import ShopOwned, Timestamps, utcnow
@@ -14,7 +14,7 @@ ENVIRONMENT_NAMES = {"sandbox": "ローカルサンドボックス", "test": "�
                      "production": "本番環境"}
 
 
-class PaygentAccount(ShopOwned, Timestamps, db.Model):
+class PaygentAccount(Stable, ShopOwned, Timestamps, db.Model):
     """A shop's PAYGENT connection: credentials, environment and TLS material.
 
     The connect password, the notice hash key and the client certificate (which holds the

@@ -89,9 +89,10 @@ class Order(ShopOwned, Timestamps, db.Model):
     needs_review: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    items = relationship("OrderItem", back_populates="order", lazy="selectin",
+    # Loaded when first used; lists that show them ask for them in their query.
+    items = relationship("OrderItem", back_populates="order", lazy="select",
                          order_by="OrderItem.id", cascade="all, delete-orphan")
-    payment = relationship("Payment", back_populates="order", uselist=False, lazy="selectin")
+    payment = relationship("Payment", back_populates="order", uselist=False, lazy="select")
     history = relationship("OrderHistory", lazy="select", order_by="desc(OrderHistory.id)")
 
     @property

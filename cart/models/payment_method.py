@@ -1,7 +1,7 @@
 from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cart.extensions import db
+from cart.extensions import Stable, db
 
 from payments import methods
 
@@ -15,7 +15,7 @@ BANNERS = {
 }
 
 
-class PaymentMethod(ShopOwned, Timestamps, db.Model):
+class PaymentMethod(Stable, ShopOwned, Timestamps, db.Model):
     """A payment method in the shop's 使用決済 list, with its 適用条件 and 注意書き."""
     __tablename__ = "payment_methods"
     __table_args__ = (

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, DateTime, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cart.extensions import db
+from cart.extensions import Stable, db
 
 from .base import ShopOwned, Timestamps
 
@@ -14,16 +14,16 @@ ROLES = ("owner", "staff")
 ROLE_NAMES = {"owner": "オーナー", "staff": "スタッフ"}
 
 
-class Shop(Timestamps, db.Model):
+class Shop(Stable, Timestamps, db.Model):
     __tablename__ = "shops"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
 
-    staff = relationship("Staff", back_populates="shop", lazy="selectin")
+    staff = relationship("Staff", back_populates="shop", lazy="select")  # loaded only when asked for
 
 
-class Staff(UserMixin, ShopOwned, Timestamps, db.Model):
+class Staff(Stable, UserMixin, ShopOwned, Timestamps, db.Model):
     __tablename__ = "staff"
     __table_args__ = (CheckConstraint("role IN ('owner', 'staff')", name="role"),)
     id: Mapped[int] = mapped_column(primary_key=True)

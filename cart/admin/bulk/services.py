@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from cart import history, jobs, operations
 from cart.extensions import begin_write, db
@@ -35,7 +36,8 @@ def unprocessed(shop_id: int):
     """未処理一覧: created under オーソリのみ, its payment where its method can capture it (and
     still within the method's window), in any list (completed and cancelled too), buyer done
     paying."""
-    return select(Order).join(Payment, Payment.order_id == Order.id).where(
+    return select(Order).join(Payment, Payment.order_id == Order.id).options(
+        contains_eager(Order.payment)).where(
         Order.shop_id == shop_id, Order.capture_mode == "auth",
         Order.status != "pending_payment", Payment.paygent_payment_id != "",
         _capturable(),
