@@ -1,21 +1,116 @@
 """Bulk capture of 50 orders with 200 ms of PAYGENT latency per telegram.
 
-Prints the wall time of a run with the configured number of telegrams in flight, of a
-one-at-a-time baseline in the same process, and the theoretical limit
-(ceil(50 / width) × latency).
+The PAYGENT sandbox runs as a process of its own on its own port (``python -m
+payments.sandbox --port P --control-token T --db FILE``), as PAYGENT would be, so its work does
+not share the app's interpreter. The app runs in this process on a fresh SQLite file and reaches
+the sandbox at SANDBOX_URL with its control token; its bulk run (外部決済一括処理) goes through
+the embedded job threads, as in a one-process deployment. The latency is set through the
+sandbox's control API and is 0 while the orders are made.
+
+Each repeat makes fresh orders and times a one-at-a-time baseline (BULK_CONCURRENCY=1) and a
+run with ``--width`` telegrams in flight, from the request (``bulk.start``) until every job is
+done; the figures are the medians over ``--repeat`` runs. The theoretical limit is
+ceil(orders / width) × latency. Where a run's time goes beyond it is read from the database
+(each order's claim, its telegram's round trip from the payment log, its booking, its item
+finished); ``--profile`` adds one more run with the pool's threads sampled
+(bench/_notice_sampler.py), reported apart so the medians stay unsampled.
+
+Everything it starts is stopped and its temporary folder removed when it ends, on errors and
+on SIGTERM too. The last line printed is one JSON object with the figures.
 
     .venv/bin/python bench/bulk_capture.py [--orders 50] [--latency-ms 200] [--width 8]
+                                           [--repeat 3] [--profile]
 """
 import argparse
+import json
 import logging
 import math
-import secrets
 import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
+
+import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOKEN_HEADER = "X-Sandbox-Token"
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in (54329, 63799):  # the test suite's PostgreSQL and Redis
+            return port
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when this bench dies, however it dies."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Sandbox:
+    """``python -m payments.sandbox`` on a free port, its store and log in ``folder``."""
+
+    def __init__(self, folder: str):
+        self.token = secrets.token_urlsafe(32)
+        self.log_path = os.path.join(folder, "sandbox.log")
+        self.process = None
+        for _ in range(5):  # a port taken between choosing it and binding it: another one
+            port = free_port()
+            self.url = f"http://127.0.0.1:{port}"
+            with open(self.log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "payments.sandbox", "--port", str(port),
+                     "--control-token", self.token,
+                     "--db", os.path.join(folder, "sandbox.sqlite3")],
+                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    preexec_fn=_die_with_parent)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    if requests.get(self.url + "/paidy/checkout.js", timeout=5).ok:
+                        return
+                except requests.RequestException:
+                    time.sleep(0.1)
+            self.stop()
+        raise RuntimeError("the sandbox did not start:\n" + self.log()[-2000:])
+
+    def control(self, path: str, body: dict) -> dict:
+        reply = requests.post(self.url + "/control" + path, json=body, timeout=10,
+                              headers={TOKEN_HEADER: self.token})
+        reply.raise_for_status()
+        return reply.json()
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, errors="replace") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 def main() -> None:
@@ -23,59 +118,218 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=50)
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--width", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians reported")
+    parser.add_argument("--profile", action="store_true",
+                        help="one more run with the pool's threads sampled, reported apart")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on any error
+
+    folder = tempfile.mkdtemp(prefix="cart-bench-bulk-")
+    sandbox = app = None
+    try:
+        sandbox = Sandbox(folder)
+        app = make_app(sandbox, folder)
+        figures = measure(app, sandbox, args)
+    finally:
+        if app is not None:
+            shut_down(app)
+        if sandbox is not None:
+            sandbox.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+def make_app(sandbox: Sandbox, folder: str):
     from flask_migrate import upgrade
-    from sqlalchemy import select
 
     from cart import create_app
-    from cart.admin.bulk import services as bulk
     from cart.config import Config
-    from cart.demo import DEMO_SHOPS, make_paid_orders, seed_demo
-    from cart.extensions import db
-    from cart.models import BulkRun, Order, Staff
-    from payments.sandbox import create_sandbox
-    from payments.sandbox.server import SandboxServer
-
-    token = secrets.token_urlsafe(16)  # the control API's token, shared with the app below
-    sandbox = SandboxServer(create_sandbox(dispatch=False, control_token=token)).start()
-    store = sandbox.app.extensions["sandbox"].store
-    folder = tempfile.mkdtemp(prefix="cart-bench-")
-    app = create_app(Config, SECRET_KEY="bench", SANDBOX_ENABLED=False, SANDBOX_TOKEN=token, LOG_LEVEL="WARNING",
-                     SANDBOX_URL=sandbox.url, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+    from cart.demo import DEMO_SHOPS, seed_demo
+    app = create_app(Config, SECRET_KEY="bench", SANDBOX_ENABLED=False, SANDBOX_URL=sandbox.url,
+                     SANDBOX_TOKEN=sandbox.token, LOG_LEVEL="WARNING", REDIS_URL="",
+                     MAIL_URL="", NOTICE_POLL_MINUTES=0, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}")
     with app.app_context():
         upgrade()
         seed_demo()
-        p = DEMO_SHOPS[0]["paygent"]
-        store.upsert_merchant(p["merchant_id"], p["connect_id"], p["connect_password"],
-                              p["notice_hash_key"], "", p["paidy_public_key"])
+    p = DEMO_SHOPS[0]["paygent"]
+    sandbox.control("/merchants", dict(
+        merchant_id=p["merchant_id"], connect_id=p["connect_id"],
+        connect_password=p["connect_password"], hash_key=p["notice_hash_key"], notice_url="",
+        paidy_public_key=p["paidy_public_key"], store_name=DEMO_SHOPS[0]["name"]))
+    return app
+
+
+def shut_down(app) -> None:
+    """Let the job threads finish (a failed run's telegrams fail fast once the sandbox is
+    gone) and close the database connections."""
+    from cart.extensions import db
+    jobs = app.extensions.get("jobs")
+    if jobs is not None and hasattr(jobs, "wait_idle"):
+        jobs.wait_idle(30)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def measure(app, sandbox: Sandbox, args) -> dict:
+    from sqlalchemy import select
+
+    from cart.extensions import db
+    from cart.models import Staff
+    wide = f"{args.width} in flight"
+    runs = {"one at a time": [], wide: []}
+    with app.app_context():
         staff = db.session.scalar(select(Staff).where(Staff.email == "staff@example.com"))
-        results = {}
-        for label, width in (("one at a time", 1), (f"{args.width} in flight", args.width)):
-            numbers = make_paid_orders("demo", args.orders)
-            ids = [str(i) for i in db.session.scalars(select(Order.id).where(
-                Order.number.in_(numbers)))]
-            store.set_setting("latency_ms", args.latency_ms)
-            app.config["BULK_CONCURRENCY"] = width
-            started = time.perf_counter()
-            run = bulk.start(staff.shop_id, staff, bulk.new_token(), ids)
-            app.extensions["jobs"].wait_idle(600)
-            elapsed = time.perf_counter() - started
-            store.set_setting("latency_ms", 0)
-            db.session.expire_all()
-            run = db.session.get(BulkRun, run.id)
-            assert run.succeeded == args.orders, (run.succeeded, run.failed)
-            results[label] = (elapsed, width)
+        for n in range(args.repeat):
+            for label, width in (("one at a time", 1), (wide, args.width)):
+                runs[label].append(one_run(app, sandbox, staff, args, width))
+                print(f"  run {n + 1}/{args.repeat} {label:14} {runs[label][-1]['wall_s']:6.2f} s",
+                      flush=True)
+        sampled = None
+        if args.profile:
+            from bench._notice_sampler import Sampler
+            sampler = Sampler(names=("bulk-",))
+            sampled = one_run(app, sandbox, staff, args, args.width, sampler)
     limit = math.ceil(args.orders / args.width) * args.latency_ms / 1000
-    print(f"{args.orders} orders, {args.latency_ms} ms per telegram (sandbox latency)")
-    for label, (elapsed, width) in results.items():
-        print(f"  {label:16} {elapsed:6.2f} s  ({args.orders / elapsed:5.1f} captures/s)")
-    base = results["one at a time"][0]
-    fast = results[f"{args.width} in flight"][0]
+    base = statistics.median(r["wall_s"] for r in runs["one at a time"])
+    fast = statistics.median(r["wall_s"] for r in runs[wide])
+    print(f"\n{args.orders} orders, {args.latency_ms} ms per telegram (sandbox latency, "
+          f"sandbox in its own process), medians of {args.repeat} runs")
+    for label, results in runs.items():
+        walls = [r["wall_s"] for r in results]
+        median = statistics.median(walls)
+        print(f"  {label:16} {median:6.2f} s  ({args.orders / median:5.1f} captures/s; runs "
+              + ", ".join(f"{w:.2f}" for w in walls) + ")")
     print(f"  theoretical limit with {args.width} in flight: {limit:.2f} s; "
           f"speed-up {base / fast:.1f}x")
-    sandbox.stop()
+    middle = sorted(runs[wide], key=lambda r: r["wall_s"])[len(runs[wide]) // 2]
+    print(f"\nwhere the median {wide} run's {middle['wall_s']:.2f} s went "
+          f"(limit {limit:.2f} s):")
+    breakdown(middle, args)
+    figures = {f"bulk_{args.orders}_s": round(fast, 3), "one_at_a_time_s": round(base, 3),
+               "limit_s": round(limit, 3), "width": args.width, "latency_ms": args.latency_ms,
+               "repeat": args.repeat,
+               "bulk_runs_s": [round(r["wall_s"], 3) for r in runs[wide]],
+               "one_at_a_time_runs_s": [round(r["wall_s"], 3) for r in runs["one at a time"]],
+               "overhead_per_order_ms": middle["overhead_per_order_ms"]}
+    if sampled is not None:
+        from bench._notice_sampler import report
+        print(f"\nthe sampled run ({sampled['wall_s']:.2f} s; the sampler runs in this process, "
+              f"so it costs the run some time): where the pool's threads spent it")
+        breakdown(sampled, args)
+        figures["sampled_ms_per_order"] = report(sampled["samples"], args.orders, "order")
+    return figures
+
+
+def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dict:
+    """Fresh orders, then one bulk capture of them at ``width``; its timeline."""
+    from sqlalchemy import select
+
+    from cart.admin.bulk import services as bulk
+    from cart.demo import make_paid_orders
+    from cart.extensions import db
+    from cart.models import BulkRun, Order
+    numbers = make_paid_orders("demo", args.orders)
+    ids = [str(i) for i in db.session.scalars(select(Order.id).where(
+        Order.number.in_(numbers)))]
+    db.session.commit()
+    sandbox.control("/settings", {"latency_ms": args.latency_ms})
+    app.config["BULK_CONCURRENCY"] = width
+    if sampler is not None:
+        sampler.start()
+    try:
+        began = datetime.now(timezone.utc)
+        started = time.perf_counter()
+        run = bulk.start(staff.shop_id, staff, bulk.new_token(), ids)
+        idle = app.extensions["jobs"].wait_idle(600)
+        wall = time.perf_counter() - started
+        ended = datetime.now(timezone.utc)
+    finally:
+        if sampler is not None:
+            sampler.stop()
+        sandbox.control("/settings", {"latency_ms": 0})
+    db.session.expire_all()
+    run = db.session.get(BulkRun, run.id)
+    if not idle or run.succeeded != args.orders:
+        raise SystemExit(f"bulk run {run.id}: {run.succeeded} captured, {run.failed} failed "
+                         f"of {args.orders} (status {run.status}); the sandbox's log:\n"
+                         + sandbox.log()[-2000:])
+    result = timeline(run, began, ended, width, args)
+    result["wall_s"] = wall
+    if sampler is not None:
+        data = sampler.data()
+        result["samples"] = {"processes": 1, "samples": data["samples"],
+                             "seconds": data["seconds"],
+                             "sampler_cpu_s": data["sampler_cpu_s"], "stacks": data["stacks"]}
+    return result
+
+
+def timeline(run, began: datetime, ended: datetime, width: int, args) -> dict:
+    """Each order's steps from the rows it left: claimed (the attempt row), telegram sent and
+    answered (the payment log's time and elapsed ms), booked (the attempt finished), item
+    finished (the run's item)."""
+    from sqlalchemy import select
+
+    from cart.extensions import db
+    from cart.models import BulkRunItem, PaymentAttempt, PaymentLog
+
+    def ms(a, b) -> float:
+        return (_aware(b) - _aware(a)).total_seconds() * 1000
+
+    items = db.session.scalars(select(BulkRunItem).where(BulkRunItem.run_id == run.id)).all()
+    orders = [i.order_id for i in items]
+    attempts = {a.order_id: a for a in db.session.scalars(select(PaymentAttempt).where(
+        PaymentAttempt.order_id.in_(orders), PaymentAttempt.source == "bulk"))}
+    logs = {g.order_id: g for g in db.session.scalars(select(PaymentLog).where(
+        PaymentLog.order_id.in_(orders), PaymentLog.telegram_kind == "341"))}
+    steps = {"claim → telegram sent": [], "telegram round trip": [],
+             "reply → booked": [], "booked → item finished": []}
+    claims, finishes = [], []
+    for item in items:
+        attempt, log = attempts[item.order_id], logs[item.order_id]
+        answered = _aware(log.created_at)
+        sent_ms = ms(attempt.created_at, answered) - log.elapsed_ms
+        steps["claim → telegram sent"].append(sent_ms)
+        steps["telegram round trip"].append(log.elapsed_ms)
+        steps["reply → booked"].append(ms(answered, attempt.finished_at))
+        steps["booked → item finished"].append(ms(attempt.finished_at, item.finished_at))
+        claims.append(_aware(attempt.created_at))
+        finishes.append(_aware(item.finished_at))
+    first, last = min(claims), max(finishes)
+    cycle = (last - first).total_seconds() * 1000 * width / len(items)
+    return {
+        "to_first_claim_ms": ms(began, first), "queued_ms": ms(run.created_at, run.started_at),
+        "claims_to_last_finish_ms": ms(first, last), "last_finish_to_done_ms": ms(last, ended),
+        "steps": {k: statistics.median(v) for k, v in steps.items()},
+        "steps_max": {k: max(v) for k, v in steps.items()},
+        "cycle_ms": cycle, "overhead_per_order_ms": round(cycle - args.latency_ms, 1),
+    }
+
+
+def breakdown(result: dict, args) -> None:
+    waves = math.ceil(args.orders / args.width)
+    print(f"  request → first order claimed        {result['to_first_claim_ms']:8.1f} ms "
+          f"(of which queued for a job thread {result['queued_ms']:.1f} ms)")
+    print(f"  first claim → last item finished     {result['claims_to_last_finish_ms']:8.1f} ms "
+          f"({waves} rounds of {args.width} would be {waves * args.latency_ms} ms)")
+    print(f"  last item finished → all jobs idle   {result['last_finish_to_done_ms']:8.1f} ms")
+    print("  per order (median / max):")
+    for name, value in result["steps"].items():
+        print(f"    {name:34} {value:8.1f} / {result['steps_max'][name]:7.1f} ms")
+    between = result["cycle_ms"] - sum(result["steps"].values())
+    print(f"    {'item finished → next claim (≈)':34} {between:8.1f} ms  (the pool thread's "
+          "next item: its reads, the wait for the write lock before its claim)")
+    print(f"  a pool thread's cycle per order: {result['cycle_ms']:.1f} ms = "
+          f"{args.latency_ms} ms latency + {result['overhead_per_order_ms']:.1f} ms overhead "
+          f"(first claim → last finish × width / orders); the telegram's round trip is "
+          f"{result['steps']['telegram round trip'] - args.latency_ms:.1f} ms over the latency "
+          "(HTTP, a new connection, the sandbox's own work)")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 if __name__ == "__main__":

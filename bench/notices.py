@@ -20,16 +20,33 @@ expected outcome, each payment and order where it should be, one 変更履歴 li
 notice and the two mails of an accepted order. Any discrepancy is printed and the exit status
 is 1: the figures of a run with errors are not figures.
 
+Closed loop (the default): N senders each send their next notice as soon as the previous one
+is answered, so the figure is the server's throughput. Open loop (``--open-loop RATE``): the
+notices go out on a fixed schedule, RATE a second for ``--seconds`` (send times computed in
+advance), from enough sender threads that a slow reply never delays the next send; each
+latency is measured from the notice's scheduled send time, so time a notice spent waiting for a
+free sender counts too (no coordinated omission). The same database checks follow either way.
+
+``--profile`` runs the server under a stack sampler (bench/_notice_sampler.py) during the timed
+phase and prints where a notice's time goes in the server: waiting for SQLite's write lock,
+statements, commits, Python, and the project functions by inclusive time.
+
+The last line printed is one JSON object with the figures.
+
     python bench/notices.py [--orders 2000] [--senders 8] [--replays 0.2]
+                            [--open-loop 100 --seconds 10]
                             [--server live|gunicorn] [--workers 3] [--threads 4]
-                            [--database-url postgresql://…  |  --pg]
+                            [--database-url postgresql://…  |  --pg] [--profile]
 """
 import argparse
+import json
 import logging
+import math
 import os
 import queue
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -49,6 +66,7 @@ JST = timezone(timedelta(hours=9))
 SECRET_KEY = "bench"  # what bench/_live.py uses: the stored hash keys are encrypted with it
 NOTICE_ID_BASE = 50_000_000  # far above the sandbox's own notice numbering
 PAYMENT_ID_BASE = 300_000_000
+SAMPLE_ENV = "CART_BENCH_SAMPLE"  # bench/_notice_sampler.py: where the server's samples go
 KINDS = {  # kind: (share, status before, status notified, event, outcome)
     "capture": (0.55, "20", "40", "capture", "applied"),
     "cancel": (0.10, "20", "32", "cancel", "applied"),
@@ -84,10 +102,18 @@ def bench_app(database_url: str):
                       SQLALCHEMY_DATABASE_URI=database_url)
 
 
-class Gunicorn:
-    """gunicorn -c gunicorn.conf.py wsgi:app on a free port, on the prepared database."""
+class Server:
+    """The app served from the prepared database on a free port, in processes of its own:
 
-    def __init__(self, database_url: str, workers: int, threads: int):
+    - ``gunicorn``: gunicorn -c gunicorn.conf.py wsgi:app (``workers`` × ``threads``);
+    - ``threaded``: one threaded process as bench/_live.py runs it (the development server,
+      the sandbox mounted), used for ``--server live --profile`` so that the sampler can run
+      inside it (bench/_notice_sampler.py).
+
+    With ``sample_prefix`` every serving process is sampled."""
+
+    def __init__(self, kind: str, database_url: str, folder: str, workers: int = 1,
+                 threads: int = 4, sample_prefix: str | None = None):
         from flask_migrate import upgrade
 
         from cart.demo import seed_demo
@@ -97,40 +123,57 @@ class Gunicorn:
             seed_demo()
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
+        self.database = database_url
         env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY,
                    SANDBOX_ENABLED="0", PUBLIC_BASE_URL=self.url, NOTICE_POLL_MINUTES="0",
-                   LOG_LEVEL="WARNING", REDIS_URL="", GUNICORN_BIND=f"127.0.0.1:{port}",
-                   GUNICORN_WORKERS=str(workers), GUNICORN_THREADS=str(threads))
+                   LOG_LEVEL="WARNING", REDIS_URL="", MAIL_URL="",
+                   GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers),
+                   GUNICORN_THREADS=str(threads))
+        if sample_prefix:
+            env[SAMPLE_ENV] = sample_prefix
+        if kind == "gunicorn":
+            target = "bench._notice_sampler:app" if sample_prefix else "wsgi:app"
+            command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                       "--access-logfile", "/dev/null", target]
+            self.processes = workers
+        else:
+            env.update(SANDBOX_ENABLED="1", SANDBOX_DB=os.path.join(folder, "sandbox.sqlite3"),
+                       SANDBOX_TOKEN=SECRET_KEY)
+            command = [sys.executable, "-m", "bench._notice_sampler", "--port", str(port)]
+            self.processes = 1
         self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile",
-             "/dev/null", "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-            stderr=self.log)
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                        stderr=self.log)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
             try:
                 if requests.get(self.url + "/admin/login", timeout=10).status_code == 200:
-                    self.database = database_url
                     return
             except requests.RequestException:
                 time.sleep(0.3)
+        log = self.errors()
         self.stop()
-        self.log.seek(0)
-        raise SystemExit("gunicorn did not start: " + self.log.read().decode()[-2000:])
+        raise SystemExit(f"the {kind} server did not start: " + log[-2000:])
 
     def errors(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process, 20)
+        self.log.close()
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 # -- orders and notices -----------------------------------------------------------------
@@ -263,13 +306,25 @@ def schedule(plans: list[dict], replays: float, rng: random.Random, spread: int)
     return sends
 
 
+HEADERS = {"Content-Type": "application/x-www-form-urlencoded; charset=Shift_JIS"}
+
+
+def post(session: requests.Session, url: str, plan: dict, body: bytes) -> tuple[int, str]:
+    try:
+        reply = session.post(f"{url}/notices/paygent/{plan['shop_code']}", data=body,
+                             headers=HEADERS, timeout=120)
+        return reply.status_code, reply.text
+    except requests.RequestException as exc:
+        return 0, type(exc).__name__
+
+
 def send_all(url: str, sends: list, senders: int) -> tuple[list[dict], float]:
-    """POST every notice with ``senders`` threads; each result: latency, status, body."""
+    """Closed loop: POST every notice with ``senders`` threads, each sending its next notice
+    when the previous one is answered; each result: latency, status, body."""
     work = queue.Queue()
     for n, item in enumerate(sends):
         work.put((n, item))
     results: list[dict | None] = [None] * len(sends)
-    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=Shift_JIS"}
     bodies = {id(plan): notice_body(plan) for plan, _ in sends}
 
     def sender():
@@ -280,12 +335,7 @@ def send_all(url: str, sends: list, senders: int) -> tuple[list[dict], float]:
             except queue.Empty:
                 return
             started = time.perf_counter()
-            try:
-                reply = session.post(f"{url}/notices/paygent/{plan['shop_code']}",
-                                     data=bodies[id(plan)], headers=headers, timeout=120)
-                status, body = reply.status_code, reply.text
-            except requests.RequestException as exc:
-                status, body = 0, type(exc).__name__
+            status, body = post(session, url, plan, bodies[id(plan)])
             results[n] = dict(ms=(time.perf_counter() - started) * 1000, status=status,
                               body=body, plan=plan, replay=replay)
 
@@ -296,6 +346,47 @@ def send_all(url: str, sends: list, senders: int) -> tuple[list[dict], float]:
     for t in threads:
         t.join()
     return results, time.perf_counter() - started
+
+
+def send_open_loop(url: str, sends: list, rate: float, threads: int
+                   ) -> tuple[list[dict], float]:
+    """Open loop: send i is due at start + i / rate, whatever the replies do. Each of
+    ``threads`` senders takes the next notice not yet taken, waits for its due time and sends
+    it. The latency counts from the due time, so a notice that found every sender busy (the
+    server too slow for the schedule) is charged the wait; ``lag_ms`` is how late it left and
+    ``late_taken`` whether it was still untaken when due (no sender free)."""
+    bodies = {id(plan): notice_body(plan) for plan, _ in sends}
+    results: list[dict | None] = [None] * len(sends)
+    lock = threading.Lock()
+    position = iter(range(len(sends)))
+    begin = time.perf_counter() + 0.3  # every sender started and waiting
+    due = [begin + n / rate for n in range(len(sends))]
+
+    def sender():
+        session = requests.Session()
+        while True:
+            with lock:
+                n = next(position, None)
+            if n is None:
+                return
+            taken = time.perf_counter()
+            plan, replay = sends[n]
+            wait = due[n] - taken
+            if wait > 0:
+                time.sleep(wait)
+            left = time.perf_counter()
+            status, body = post(session, url, plan, bodies[id(plan)])
+            done = time.perf_counter()
+            results[n] = dict(ms=(done - due[n]) * 1000, service_ms=(done - left) * 1000,
+                              lag_ms=(left - due[n]) * 1000, late_taken=taken > due[n],
+                              status=status, body=body, plan=plan, replay=replay)
+
+    workers = [threading.Thread(target=sender, daemon=True) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    return results, max(r["ms"] / 1000 + due[n] for n, r in enumerate(results)) - begin
 
 
 # -- checking ---------------------------------------------------------------------------
@@ -369,12 +460,20 @@ def percentile(values: list[float], share: float) -> float:
 # -- main -------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=2000, help="orders, one notice each")
+    parser.add_argument("--orders", type=int, default=2000,
+                        help="orders, one notice each (closed loop; the open loop sends "
+                             "RATE × SECONDS notices, replays included)")
     parser.add_argument("--warmup", type=int, default=60,
                         help="orders whose notices are sent first, untimed (checked too)")
-    parser.add_argument("--senders", type=int, default=8, help="concurrent senders")
+    parser.add_argument("--senders", type=int, default=None,
+                        help="closed loop: concurrent senders (8); open loop: sender threads "
+                             "(default: enough for half a second of the schedule, at least 16)")
     parser.add_argument("--replays", type=float, default=0.2,
                         help="share of notices sent a second time")
+    parser.add_argument("--open-loop", type=float, default=None, metavar="RATE",
+                        help="send on a fixed schedule of RATE notices a second instead")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="open loop: how long the schedule runs")
     parser.add_argument("--server", choices=("live", "gunicorn"), default="live")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
@@ -383,28 +482,48 @@ def main() -> None:
                              "creates a database of its own there and drops it afterwards")
     parser.add_argument("--pg", action="store_true",
                         help="start a throwaway PostgreSQL (scripts/pg-test-server.sh) for the run")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the server's threads during the timed phase and print "
+                             "where a notice's time goes")
     args = parser.parse_args()
+    open_loop = args.open_loop is not None
+    if open_loop:
+        if args.open_loop <= 0 or args.seconds <= 0:
+            parser.error("--open-loop and --seconds must be positive")
+        args.orders = max(1, round(args.open_loop * args.seconds / (1 + args.replays)))
+        args.senders = args.senders or max(16, math.ceil(args.open_loop * 0.5))
+    else:
+        args.senders = args.senders or 8
     logging.disable(logging.WARNING)
+    # stopped from outside: unwind through the clean-up below like any other error
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = random.Random(5)
 
     from bench._live import LiveApp
     from bench.order_search_pg import Postgres
 
-    pg = None
-    if args.database_url or args.pg:
-        pg = Postgres(None, given=args.database_url, prefix="cart_notices")
+    pg = server = None
     folder = tempfile.mkdtemp(prefix="cart-bench-notices-")
-    server = None
+    sample_prefix = os.path.join(folder, "samples") if args.profile else None
+    bad, problems, figures = [], [], {}
     try:
-        if args.server == "live":
+        if args.database_url or args.pg:
+            pg = Postgres(None, given=args.database_url, prefix="cart_notices")
+        fresh = pg.url if pg else f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}"
+        if args.server == "live" and not args.profile:
             server = LiveApp(pg.url if pg else None)
             database = server.database
             where = "bench/_live.py (one threaded process, embedded sandbox)"
+        elif args.server == "live":
+            server = Server("threaded", fresh, folder, sample_prefix=sample_prefix)
+            database = fresh
+            where = "one threaded process as bench/_live.py runs it, sampled"
         else:
-            database = pg.url if pg else f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}"
-            server = Gunicorn(database, args.workers, args.threads)
+            server = Server("gunicorn", fresh, folder, args.workers, args.threads,
+                            sample_prefix)
+            database = fresh
             where = (f"gunicorn -c gunicorn.conf.py ({args.workers} workers × {args.threads} "
-                     "threads, gthread)")
+                     "threads, gthread)" + (", sampled" if args.profile else ""))
         engine = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
         app = bench_app(database)
         started = time.perf_counter()
@@ -413,50 +532,103 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f} s")
         warm, timed = plans[:args.warmup], plans[args.warmup:]
 
-        warm_results, _ = send_all(server.url, schedule(warm, 0.0, rng, 1), args.senders)
-        sends = schedule(timed, args.replays, rng, spread=2 * args.senders)
-        results, elapsed = send_all(server.url, sends, args.senders)
+        warm_results, _ = send_all(server.url, schedule(warm, 0.0, rng, 1),
+                                   min(args.senders, 8))
+        if sample_prefix:
+            open(sample_prefix + ".on", "w").close()
+        if open_loop:
+            sends = schedule(timed, args.replays, rng, spread=3)
+            results, elapsed = send_open_loop(server.url, sends, args.open_loop, args.senders)
+        else:
+            sends = schedule(timed, args.replays, rng, spread=2 * args.senders)
+            results, elapsed = send_all(server.url, sends, args.senders)
+        samples = collect_samples(sample_prefix, server.processes) if sample_prefix else None
 
         bad = [r for r in warm_results + results
                if r["status"] != 200 or r["body"].strip() != "result=0"]
         problems = verify(app, plans)
-        if isinstance(server, Gunicorn):
-            errors = [line for line in server.errors().splitlines()
-                      if "Traceback" in line or "Error" in line]
+        if isinstance(server, Server):
+            log = server.errors()
+            errors = [line for line in log.splitlines() if "Traceback" in line or "Error" in line]
             if errors:
-                problems.append(f"gunicorn logged {len(errors)} error lines, e.g. {errors[:3]}")
-        report(results, elapsed, args, engine, bad, problems, len(warm))
+                first = log[log.index("Traceback"):] if "Traceback" in log else errors[0]
+                problems.append(f"the server logged {len(errors)} error lines; the first:\n"
+                                + "\n".join(first.splitlines()[:30]))
+        figures = report(results, elapsed, args, engine, bad, problems, len(warm))
+        if samples is not None:
+            from bench._notice_sampler import report as sample_report
+            print("\nwhere the server's time went (busy request threads, sampled):")
+            figures["server_ms_per_notice"] = sample_report(samples, len(results), "notice")
     finally:
         if server is not None:
             server.stop()
         if pg is not None:
             pg.stop()
         shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps(figures, ensure_ascii=False))
     if bad or problems:
         sys.exit(1)
 
 
-def report(results, elapsed, args, engine, bad, problems, warm) -> None:
+def collect_samples(prefix: str, processes: int) -> dict:
+    """Stop the server's samplers and read what they wrote (one file per process that
+    served a timed notice; a gunicorn worker that served none writes nothing)."""
+    from bench._notice_sampler import load, merge
+    os.remove(prefix + ".on")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and len(load(prefix)) < processes:
+        time.sleep(0.1)
+    return merge(load(prefix))
+
+
+def report(results, elapsed, args, engine, bad, problems, warm) -> dict:
+    """Print the table; return the figures for the JSON line."""
     first = [r["ms"] for r in results if not r["replay"]]
     again = [r["ms"] for r in results if r["replay"]]
     every = first + again
     kinds = Counter(r["plan"]["kind"] for r in results if not r["replay"])
+    open_loop = args.open_loop is not None
+    how = (f"on a fixed schedule of {args.open_loop:g}/s for {args.seconds:g} s from "
+           f"{args.senders} sender threads (latency from each notice's scheduled send time)"
+           if open_loop else f"with {args.senders} concurrent senders")
     print(f"sent {len(results):,} notices ({len(first):,} first deliveries: "
           + ", ".join(f"{k} {kinds[k]}" for k in KINDS)
-          + f"; {len(again):,} replays) with {args.senders} concurrent senders, after "
-          f"{warm} untimed warm-up notices")
-    print(f"\n{'notices':24} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+          + f"; {len(again):,} replays) {how}, after {warm} untimed warm-up notices")
+    print(f"\n{'notices':24} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8}")
+
+    def row(label, values):
+        print(f"{label:24} {len(values):7,} {statistics.median(values):8.1f} "
+              f"{percentile(values, 0.95):8.1f} {percentile(values, 0.99):8.1f} "
+              f"{max(values):8.1f}")
+
     for label, values in (("all", every), ("first deliveries", first), ("replays", again)):
         if values:
-            print(f"{label:24} {len(values):7,} {statistics.median(values):8.1f} "
-                  f"{percentile(values, 0.95):8.1f} {max(values):8.1f}")
+            row(label, values)
     for kind in KINDS:
         values = [r["ms"] for r in results if r["plan"]["kind"] == kind and not r["replay"]]
         if values:
-            print(f"  {kind:22} {len(values):7,} {statistics.median(values):8.1f} "
-                  f"{percentile(values, 0.95):8.1f} {max(values):8.1f}")
-    print(f"\nthroughput: {len(results) / elapsed:.0f} notices/s ({len(results):,} in "
-          f"{elapsed:.1f} s, {engine}, {args.server})")
+            row("  " + kind, values)
+    lost = sum("not recorded" in p for p in problems)  # sent and never booked
+    database = engine.lower()
+    figures = dict(mode="open" if open_loop else "closed")
+    if open_loop:
+        service = [r["service_ms"] for r in results]
+        lags = [r["lag_ms"] for r in results]
+        late = sum(1 for lag in lags if lag > 5)
+        untaken = sum(1 for r in results if r["late_taken"])
+        print(f"\nschedule: {len(results):,} notices due over {args.seconds:g} s "
+              f"({args.open_loop:g}/s); all answered {elapsed:.2f} s after the first was due "
+              f"({len(results) / elapsed:.1f}/s)")
+        row("server time (from send)", service)
+        print(f"sends that left more than 5 ms after their due time: {late} (max "
+              f"{max(lags):.1f} ms; {untaken} found no sender free)")
+        figures.update(open_loop_rate=args.open_loop, seconds=args.seconds,
+                       notices=len(results), achieved_per_s=round(len(results) / elapsed, 1))
+    else:
+        print(f"\nthroughput: {len(results) / elapsed:.0f} notices/s ({len(results):,} in "
+              f"{elapsed:.1f} s, {engine}, {args.server})")
+        figures.update(notices_per_s=round(len(results) / elapsed, 1), notices=len(results))
     print(f"replies other than HTTP 200 'result=0': {len(bad)}")
     for r in bad[:10]:
         print(f"   {r['plan']['kind']} {r['plan']['number']} "
@@ -470,6 +642,17 @@ def report(results, elapsed, args, engine, bad, problems, warm) -> None:
               "payments, orders, 変更履歴 and mails as expected")
     print("The machine's other work shares its 2 cores with the server and the senders: "
           "figures are noisy.")
+    figures.update(
+        p50_ms=round(statistics.median(every), 1), p95_ms=round(percentile(every, 0.95), 1),
+        p99_ms=round(percentile(every, 0.99), 1), max_ms=round(max(every), 1))
+    if open_loop:
+        figures.update(server_p95_ms=round(percentile(service, 0.95), 1), late_sends=late,
+                       max_lag_ms=round(max(lags), 1), threads=args.senders)
+    else:
+        figures.update(senders=args.senders)
+    figures.update(errors=len(bad) + len(problems), lost=lost, server=args.server,
+                   database=database)
+    return figures
 
 
 if __name__ == "__main__":
