@@ -13,7 +13,10 @@ database).
 
 Server processes sample under ``CART_BENCH_SAMPLE=PREFIX``: while the file ``PREFIX.on`` exists
 (the bench creates it for the timed phase and removes it after), and each process writes
-``PREFIX.<pid>.json`` once it is gone.
+``PREFIX.<pid>.json`` once it is gone. With ``CART_BENCH_CPROFILE=1`` as well, each request of
+that phase also runs under cProfile timed by its thread's CPU clock (so waiting costs nothing
+and the figures are CPU time by function; cProfile's own overhead inflates them, evenly
+enough to compare), written to ``PREFIX.<pid>.prof``.
 
     python -m bench._notice_sampler --port P    wsgi:app in one threaded process, sampled
     bench._notice_sampler:app                   wsgi:app for gunicorn, sampled
@@ -101,6 +104,8 @@ class Sampler:
             if self.control is not None:
                 on = os.path.exists(self.control + ".on")
                 if self.on and not on:
+                    if _cprofile is not None:  # first: the bench waits for the .json files
+                        _cprofile.dump(f"{self.control}.{os.getpid()}.prof")
                     self.dump(f"{self.control}.{os.getpid()}.json")
                     self.stacks.clear()
                     self.samples, self.seconds, self.cpu = 0, 0.0, 0.0
@@ -132,7 +137,7 @@ class Sampler:
                     f = f.f_back
                 if busy:
                     codes.reverse()
-                    self.stacks[(tuple(codes), frame.f_lineno, sql)] += dt
+                    self.stacks[(tuple(codes), frame.f_lineno or 0, sql)] += dt
             self.samples += 1
             self.seconds += dt
             self.cpu += time.thread_time() - cpu
@@ -148,7 +153,7 @@ class Sampler:
         stacks = []
         for (codes, line, sql), weight in self.stacks.items():
             leaf = codes[-1]
-            text = linecache.getline(leaf.co_filename, line).strip()
+            text = linecache.getline(leaf.co_filename, line).strip() if line else ""
             stacks.append([weight, [label(c) for c in codes], line, text, sql])
         return {"pid": os.getpid(), "samples": self.samples, "seconds": self.seconds,
                 "sampler_cpu_s": self.cpu, "interval": self.interval, "stacks": stacks}
@@ -251,17 +256,107 @@ def report(data: dict, units: int, unit: str, top: int = 22, project_only: bool 
     return {name: round(weight * per, 2) for name, weight in cats.most_common()}
 
 
+def cprofile_report(prefix: str, units: int, unit: str, top: int = 25) -> None:
+    """Print the merged cProfile figures of every process: CPU ms per ``unit``."""
+    import pstats
+    folder, stem = os.path.split(prefix)
+    files = [os.path.join(folder, n) for n in sorted(os.listdir(folder))
+             if n.startswith(stem + ".") and n.endswith(".prof")]
+    if not files:
+        print("\nno cProfile figures were written")
+        return
+    stats = pstats.Stats(*files)
+    per = 1000 / max(units, 1)
+    total = sum(tt for _, _, tt, _, _ in stats.stats.values())
+    print(f"\ncProfile, CPU clock of the request threads, {len(files)} process(es): "
+          f"{total * per:.2f} ms CPU per {unit} inside the app (with cProfile's overhead)")
+
+    def name(key):
+        path, line, func = key
+        return f"{short(path)}:{func}:{line}" if line else func
+
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)
+    print(f"\n{'self CPU (tottime)':70} {'ms/' + unit:>9} {'calls/' + unit:>10}")
+    for key, (_, calls, tt, _, _) in rows[:top]:
+        print(f"  {name(key)[-68:]:68} {tt * per:9.3f} {calls / max(units, 1):10.1f}")
+    rows = sorted(((k, v) for k, v in stats.stats.items()
+                   if short(k[0]).startswith(PROJECT + ("sqlalchemy/orm/session.py",
+                                                        "sqlalchemy/engine/base.py",
+                                                        "flask/app.py", "jinja2/environment"))),
+                  key=lambda kv: kv[1][3], reverse=True)
+    print(f"\n{'project functions and entry points, inclusive CPU (cumtime)':70} "
+          f"{'ms/' + unit:>9} {'calls/' + unit:>10}")
+    for key, (_, calls, _, ct, _) in rows[:top]:
+        print(f"  {name(key)[-68:]:68} {ct * per:9.3f} {calls / max(units, 1):10.1f}")
+
+
 # -- sampled servers --------------------------------------------------------------------
 _sampler = None
+_cprofile = None
 _lock = threading.Lock()
 
 
+class _CProfile:
+    """cProfile of the requests served while sampling is on, on the CPU clock of the thread
+    serving each: one profiler per thread, switched on for a request and off after it (no
+    merging per request), merged when written."""
+
+    def __init__(self, sampler: Sampler):
+        self.sampler = sampler
+        self.local = threading.local()
+        self.profiles = []
+        self.active = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, target, environ, start_response):
+        if not self.sampler.on:
+            return target(environ, start_response)
+        profile = getattr(self.local, "profile", None)
+        if profile is None:
+            import cProfile
+            profile = self.local.profile = cProfile.Profile(time.thread_time)
+            with self.lock:
+                self.profiles.append(profile)
+        with self.lock:
+            self.active += 1
+        profile.enable()
+        try:
+            result = target(environ, start_response)
+            try:
+                body = list(result)  # the work of a streamed body happens in here too
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        finally:
+            profile.disable()
+            with self.lock:
+                self.active -= 1
+        return body
+
+    def dump(self, path: str) -> None:
+        import pstats
+        deadline = time.monotonic() + 5
+        while self.active and time.monotonic() < deadline:  # requests still being profiled
+            time.sleep(0.01)
+        with self.lock:
+            profiles, self.profiles = self.profiles, []
+            self.local = threading.local()
+        if profiles:
+            stats = pstats.Stats(profiles[0])
+            for profile in profiles[1:]:
+                stats.add(profile)
+            stats.dump_stats(path)
+
+
 def _ensure_sampler() -> None:
-    global _sampler
+    global _sampler, _cprofile
     if _sampler is None and os.environ.get(ENV):
         with _lock:
             if _sampler is None:
-                _sampler = Sampler(control=os.environ[ENV]).start()
+                sampler = Sampler(control=os.environ[ENV])
+                if os.environ.get("CART_BENCH_CPROFILE") == "1":
+                    _cprofile = _CProfile(sampler)
+                _sampler = sampler.start()
 
 
 def app(environ, start_response):
@@ -269,6 +364,8 @@ def app(environ, start_response):
     gunicorn has forked the worker)."""
     _ensure_sampler()
     from wsgi import app as target
+    if _cprofile is not None:
+        return _cprofile(target, environ, start_response)
     return target(environ, start_response)
 
 
@@ -278,10 +375,11 @@ def serve(port: int) -> None:
     import logging
 
     from payments.sandbox.server import SandboxServer  # a quiet threaded WSGI server
-    from wsgi import app as target
+    import importlib
+    importlib.import_module("wsgi")  # the app, built before the first request
     logging.disable(logging.WARNING)
     _ensure_sampler()
-    SandboxServer(target, port=port).server.serve_forever()
+    SandboxServer(app, port=port).server.serve_forever()
 
 
 if __name__ == "__main__":

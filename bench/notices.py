@@ -485,7 +485,13 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="sample the server's threads during the timed phase and print "
                              "where a notice's time goes")
+    parser.add_argument("--cprofile", action="store_true",
+                        help="with --profile: also run each timed request under cProfile on "
+                             "its thread's CPU clock and print CPU time by function")
     args = parser.parse_args()
+    if args.cprofile:
+        args.profile = True
+        os.environ["CART_BENCH_CPROFILE"] = "1"  # read by the server's processes
     open_loop = args.open_loop is not None
     if open_loop:
         if args.open_loop <= 0 or args.seconds <= 0:
@@ -500,6 +506,7 @@ def main() -> None:
     rng = random.Random(5)
 
     from bench._live import LiveApp
+    from bench._notice_cpu import cpu_seconds, own_cpu_seconds, postmaster_pid
     from bench.order_search_pg import Postgres
 
     pg = server = None
@@ -536,13 +543,19 @@ def main() -> None:
                                    min(args.senders, 8))
         if sample_prefix:
             open(sample_prefix + ".on", "w").close()
+        server_pid = getattr(server, "server_pid", None) or server.process.pid
+        pg_pid = postmaster_pid(os.path.join(pg.folder, "data")) if pg and pg.folder else None
+        cpu_before = (cpu_seconds(server_pid), cpu_seconds(pg_pid), own_cpu_seconds())
         if open_loop:
             sends = schedule(timed, args.replays, rng, spread=3)
             results, elapsed = send_open_loop(server.url, sends, args.open_loop, args.senders)
         else:
             sends = schedule(timed, args.replays, rng, spread=2 * args.senders)
             results, elapsed = send_all(server.url, sends, args.senders)
-        samples = collect_samples(sample_prefix, server.processes) if sample_prefix else None
+        cpu = [after - before for before, after in zip(cpu_before, (
+            cpu_seconds(server_pid), cpu_seconds(pg_pid), own_cpu_seconds()))]
+        samples = (collect_samples(sample_prefix, server.processes, args.cprofile)
+                   if sample_prefix else None)
 
         bad = [r for r in warm_results + results
                if r["status"] != 200 or r["body"].strip() != "result=0"]
@@ -555,10 +568,14 @@ def main() -> None:
                 problems.append(f"the server logged {len(errors)} error lines; the first:\n"
                                 + "\n".join(first.splitlines()[:30]))
         figures = report(results, elapsed, args, engine, bad, problems, len(warm))
+        figures.update(cpu_report(cpu, len(results), engine, pg_pid is not None))
         if samples is not None:
             from bench._notice_sampler import report as sample_report
             print("\nwhere the server's time went (busy request threads, sampled):")
             figures["server_ms_per_notice"] = sample_report(samples, len(results), "notice")
+            if args.cprofile:
+                from bench._notice_sampler import cprofile_report
+                cprofile_report(sample_prefix, len(results), "notice")
     finally:
         if server is not None:
             server.stop()
@@ -570,13 +587,40 @@ def main() -> None:
         sys.exit(1)
 
 
-def collect_samples(prefix: str, processes: int) -> dict:
+def cpu_report(cpu: list[float], notices: int, engine: str, database_measured: bool) -> dict:
+    """CPU ms per notice of the server, the database server and the senders, and what the
+    machine's cores could do at that cost if nothing else ran on them."""
+    server, database, senders = (seconds * 1000 / notices for seconds in cpu)
+    total = server + database + senders
+    cores = os.cpu_count() or 1
+    where = (f", PostgreSQL {database:.1f}" if database_measured
+             else " (the database server's is not measured)" if engine == "PostgreSQL" else "")
+    print(f"CPU per notice: server {server:.1f} ms{where}, senders (this process) "
+          f"{senders:.1f} ms; together {total:.1f} ms, so {cores} cores could do at most "
+          f"{cores * 1000 / total:.0f} notices/s with nothing else running "
+          f"(the server alone: {cores * 1000 / server:.0f}/s)")
+    figures = {"server_cpu_ms_per_notice": round(server, 2),
+               "sender_cpu_ms_per_notice": round(senders, 2)}
+    if database_measured:
+        figures["database_cpu_ms_per_notice"] = round(database, 2)
+    figures["cpu_bound_per_s"] = round(cores * 1000 / total, 1)
+    return figures
+
+
+def collect_samples(prefix: str, processes: int, cprofile: bool) -> dict:
     """Stop the server's samplers and read what they wrote (one file per process that
     served a timed notice; a gunicorn worker that served none writes nothing)."""
     from bench._notice_sampler import load, merge
     os.remove(prefix + ".on")
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(load(prefix)) < processes:
+    folder, stem = os.path.split(prefix)
+
+    def written() -> int:
+        profiles = sum(1 for n in os.listdir(folder) if n.startswith(stem + ".")
+                       and n.endswith(".prof"))
+        return min(len(load(prefix)), profiles if cprofile else processes)
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and written() < processes:
         time.sleep(0.1)
     return merge(load(prefix))
 
