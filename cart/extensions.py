@@ -18,7 +18,8 @@ metadata = MetaData(naming_convention={
     "pk": "pk_%(table_name)s",
 })
 
-db = SQLAlchemy(metadata=metadata)
+# What a commit expires is chosen in _expire_after_commit: everything but shop configuration.
+db = SQLAlchemy(metadata=metadata, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -91,9 +92,27 @@ def begin_write() -> None:
     session.info.setdefault(_WRITE_TURN, True)
 
 
-def _end_write_turn(session, transaction) -> None:
+_READ_ONCE = "cart.read_once"
+
+
+def read_once(key, load):
+    """``load()``'s row, read once per transaction of the session (later calls in the same
+    transaction get the same object back): for shop configuration that several steps of one
+    request consult. A missing row (None) is not remembered."""
+    session = db.session()
+    found = session.info.setdefault(_READ_ONCE, {})
+    row = found.get(key)
+    if row is None or row not in session:
+        row = load()
+        if row is not None:
+            found[key] = row
+    return row
+
+
+def _transaction_ended(session, transaction) -> None:
     if transaction.parent is not None:
         return
+    session.info.pop(_READ_ONCE, None)
     turn = session.info.pop(_WRITE_TURN, None)
     if isinstance(turn, type(_write_turns_guard)):
         turn.release()
@@ -130,7 +149,16 @@ def after_commit(callback, *args) -> None:
     db.session.info.setdefault(_AFTER_COMMIT, []).append((callback, args))
 
 
+def _expire_after_commit(session) -> None:
+    """What other transactions may have changed is read again after a commit, as SQLAlchemy
+    does by default; shop configuration (``Stable``) is kept for the rest of the request."""
+    for obj in list(session.identity_map.values()):
+        if not isinstance(obj, Stable):
+            session.expire(obj)
+
+
 def _run_after_commit(session) -> None:
+    _expire_after_commit(session)
     callbacks = session.info.pop(_AFTER_COMMIT, [])
     for callback, args in callbacks:
         try:
@@ -149,7 +177,7 @@ def _listen_for_commits() -> None:
     from sqlalchemy import event
     event.listen(Session, "after_commit", _run_after_commit)
     event.listen(Session, "after_rollback", _forget_after_commit)
-    event.listen(Session, "after_transaction_end", _end_write_turn)
+    event.listen(Session, "after_transaction_end", _transaction_ended)
 
 
 _listen_for_commits()

@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 
 from cart.config import sandbox_url
-from cart.extensions import db
+from cart.extensions import db, read_once
 from cart.models import PaygentAccount, PaymentLog
 from payments.paygent import Credentials, Endpoint, PaygentClient
 from payments.paygent.client import HOSTS
@@ -16,7 +16,8 @@ log = logging.getLogger("cart.gateway")
 
 def account_for(shop_id: int) -> PaygentAccount | None:
     """The shop's PAYGENT settings, or None before they are configured."""
-    return db.session.scalar(select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))
+    return read_once(("account", shop_id), lambda: db.session.scalar(
+        select(PaygentAccount).where(PaygentAccount.shop_id == shop_id)))
 
 
 def endpoint_for(account: PaygentAccount) -> Endpoint:

@@ -1,12 +1,13 @@
 """A shop's storefront settings and deliveries, as checkout and the admin read them."""
 from sqlalchemy import select
 
-from cart.extensions import db
+from cart.extensions import db, read_once
 from cart.models import DeliveryMethod, ShopSettings
 
 
 def settings_for(shop_id: int) -> ShopSettings:
-    settings = db.session.scalar(select(ShopSettings).where(ShopSettings.shop_id == shop_id))
+    settings = read_once(("settings", shop_id), lambda: db.session.scalar(
+        select(ShopSettings).where(ShopSettings.shop_id == shop_id)))
     return settings or ShopSettings(shop_id=shop_id, cart_type="zero", mobile_visible=True,
                                     mobile_required=False)
 

@@ -1,10 +1,11 @@
 """Which payment methods a checkout may use, and with which delivery."""
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from cart.checkout.orders import CheckoutError
 from cart.extensions import db
 from cart.methods import registry
 from cart.models import PaymentMethod
+from cart.models.delivery import delivery_payment_methods
 from cart.pricing import Line
 from cart.shop_settings import deliveries
 
@@ -34,6 +35,8 @@ def check_choice(shop_id: int, lines: list[Line], delivery_id, method_id):
     problem = registry.get(method.kind).delivery_problem(delivery)
     if problem:
         raise CheckoutError(problem, "payment_method")
-    if delivery not in method.delivery_methods:
+    if not db.session.scalar(select(exists().where(
+            delivery_payment_methods.c.delivery_method_id == delivery.id,
+            delivery_payment_methods.c.payment_method_id == method.id))):
         raise CheckoutError(NOT_PAIRED_MESSAGE, "payment_method")
     return delivery, method

@@ -26,7 +26,7 @@ class DeliveryMethod(Stable, ShopOwned, Timestamps, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     payment_methods = relationship("PaymentMethod", secondary=delivery_payment_methods,
-                                   lazy="selectin", back_populates="delivery_methods")
+                                   lazy="select", back_populates="delivery_methods")
 
     @property
     def fee_label(self) -> str:

@@ -36,7 +36,7 @@ class PaymentMethod(Stable, ShopOwned, Timestamps, db.Model):
     instructions: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     delivery_methods = relationship("DeliveryMethod", secondary=delivery_payment_methods,
-                                    lazy="selectin", back_populates="payment_methods")
+                                    lazy="select", back_populates="payment_methods")
 
     @property
     def lib(self) -> methods.Method:

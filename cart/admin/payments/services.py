@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
 
 from cart.extensions import db
 from cart.gateway import client_for
@@ -24,7 +25,8 @@ DRAFT_LIFETIME = timedelta(hours=1)
 
 # -- the list (使用決済) ------------------------------------------------------------------
 def listed(shop_id: int) -> list[PaymentMethod]:
-    return db.session.scalars(select(PaymentMethod).where(
+    return db.session.scalars(select(PaymentMethod).options(
+        selectinload(PaymentMethod.delivery_methods)).where(
         PaymentMethod.shop_id == shop_id, PaymentMethod.in_use.is_(True)
     ).order_by(PaymentMethod.position, PaymentMethod.id)).all()
 

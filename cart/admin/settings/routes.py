@@ -1,5 +1,6 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from cart.admin.settings import bp
 from cart.admin.settings.forms import DeliveryForm, ShopSettingsForm
@@ -28,7 +29,8 @@ def shop():
 @bp.get("/deliveries")
 def deliveries():
     """List the delivery methods (宅配便) and the payment methods each accepts."""
-    rows = db.session.scalars(scoped(DeliveryMethod).order_by(
+    rows = db.session.scalars(scoped(DeliveryMethod).options(
+        selectinload(DeliveryMethod.payment_methods)).order_by(
         DeliveryMethod.position, DeliveryMethod.id)).all()
     return render_template("admin/settings/deliveries.html", deliveries=rows,
                            methods=_methods())
