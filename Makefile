@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh Debian machine with Python 3.11:
-#   make run    install, migrate, seed the demo shop, serve on http://127.0.0.1:5000
+#   make run    install, migrate, seed the demo shop, serve on http://127.0.0.1:5000 (gunicorn)
+#   make dev    the same with Flask's reloading development server
 #   make test   install what the tests need (Debian packages included) and run the suite
 PY ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export FLASK_APP := wsgi
 
-.PHONY: run test install system-test-deps clean
+.PHONY: run dev prepare test install system-test-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || ($(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && $(PY) -m venv $(VENV))
@@ -22,10 +23,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # The sandbox is mounted only when asked for; `demo seed` prints its control token.
-run: install
+prepare: install
 	$(BIN)/flask db upgrade
 	SANDBOX_ENABLED=1 $(BIN)/flask demo seed
-	SANDBOX_ENABLED=1 $(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
+
+# Served as in production: gunicorn with gunicorn.conf.py (2 workers × 4 threads here).
+run: prepare
+	SANDBOX_ENABLED=1 GUNICORN_BIND=$(HOST):$(PORT) GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} \
+	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+dev: prepare
+	SANDBOX_ENABLED=1 $(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads --reload
 
 PG_PORT ?= 54329
 REDIS_PORT ?= 63799

@@ -18,7 +18,7 @@ threads = _env("THREADS", 4)
 timeout = _env("TIMEOUT", 60)     # a telegram may take up to ~35 s
 graceful_timeout = _env("GRACEFUL_TIMEOUT", 30)
 keepalive = 5
-accesslog = "-"
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: none
 errorlog = "-"
 # The proxies trusted to say which scheme a request came in on. The app reads the same variable
 # (same default) and believes X-Forwarded-For only from these peers (cart/auth/proxies.py), so
