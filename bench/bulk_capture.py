@@ -150,9 +150,16 @@ def make_app(sandbox: Sandbox, folder: str):
                      SANDBOX_TOKEN=sandbox.token, LOG_LEVEL="WARNING", REDIS_URL="",
                      MAIL_URL="", NOTICE_POLL_MINUTES=0, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}")
+    from sqlalchemy import update
+
+    from cart.extensions import db
+    from cart.models import Product
     with app.app_context():
         upgrade()
         seed_demo()
+        # stock for every repeat's orders (the demo's is sized for a demo)
+        db.session.execute(update(Product).values(stock=1_000_000))
+        db.session.commit()
     p = DEMO_SHOPS[0]["paygent"]
     sandbox.control("/merchants", dict(
         merchant_id=p["merchant_id"], connect_id=p["connect_id"],
@@ -213,7 +220,11 @@ def measure(app, sandbox: Sandbox, args) -> dict:
                "repeat": args.repeat,
                "bulk_runs_s": [round(r["wall_s"], 3) for r in runs[wide]],
                "one_at_a_time_runs_s": [round(r["wall_s"], 3) for r in runs["one at a time"]],
-               "overhead_per_order_ms": middle["overhead_per_order_ms"]}
+               "overhead_per_order_ms": middle["overhead_per_order_ms"],
+               "app_cpu_ms_per_order": round(statistics.median(
+                   r["app_cpu_ms_per_order"] for r in runs[wide]), 1),
+               "sandbox_cpu_ms_per_order": round(statistics.median(
+                   r["sandbox_cpu_ms_per_order"] for r in runs[wide]), 1)}
     if sampled is not None:
         from bench._notice_sampler import report
         print(f"\nthe sampled run ({sampled['wall_s']:.2f} s; the sampler runs in this process, "
@@ -227,6 +238,7 @@ def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dic
     """Fresh orders, then one bulk capture of them at ``width``; its timeline."""
     from sqlalchemy import select
 
+    from bench._notice_cpu import cpu_seconds, own_cpu_seconds
     from cart.admin.bulk import services as bulk
     from cart.demo import make_paid_orders
     from cart.extensions import db
@@ -239,6 +251,7 @@ def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dic
     app.config["BULK_CONCURRENCY"] = width
     if sampler is not None:
         sampler.start()
+    cpu_before = (own_cpu_seconds(), cpu_seconds(sandbox.process.pid))
     try:
         began = datetime.now(timezone.utc)
         started = time.perf_counter()
@@ -246,6 +259,8 @@ def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dic
         idle = app.extensions["jobs"].wait_idle(600)
         wall = time.perf_counter() - started
         ended = datetime.now(timezone.utc)
+        app_cpu, sandbox_cpu = (after - before for before, after in zip(cpu_before, (
+            own_cpu_seconds(), cpu_seconds(sandbox.process.pid))))
     finally:
         if sampler is not None:
             sampler.stop()
@@ -257,7 +272,8 @@ def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dic
                          f"of {args.orders} (status {run.status}); the sandbox's log:\n"
                          + sandbox.log()[-2000:])
     result = timeline(run, began, ended, width, args)
-    result["wall_s"] = wall
+    result.update(wall_s=wall, app_cpu_ms_per_order=app_cpu * 1000 / args.orders,
+                  sandbox_cpu_ms_per_order=sandbox_cpu * 1000 / args.orders)
     if sampler is not None:
         data = sampler.data()
         result["samples"] = {"processes": 1, "samples": data["samples"],
@@ -326,6 +342,8 @@ def breakdown(result: dict, args) -> None:
           f"(first claim → last finish × width / orders); the telegram's round trip is "
           f"{result['steps']['telegram round trip'] - args.latency_ms:.1f} ms over the latency "
           "(HTTP, a new connection, the sandbox's own work)")
+    print(f"  CPU per order: the app (this process) {result['app_cpu_ms_per_order']:.1f} ms, "
+          f"the sandbox {result['sandbox_cpu_ms_per_order']:.1f} ms")
 
 
 def _aware(value: datetime) -> datetime:
