@@ -9,7 +9,7 @@ from cart import operations
 from cart.admin.orders import bp, services
 from cart.admin.orders.forms import (AdjustForm, OrderMoveForm, PaymentActionForm,
                                      RefundForm)
-from cart.admin.orders.search import PAGE_SIZE, TABS, OrderSearchForm, search
+from cart.admin.orders.search import MAX_PAGE, TABS, OrderSearchForm, search
 from cart.extensions import db
 from cart.maintenance import rollback_stale_orders
 from cart.models import Order, PaymentLog
@@ -20,21 +20,23 @@ from payments.paygent import codes
 
 @bp.get("/")
 def index():
-    """受注一覧 / 受注完了一覧 / キャンセル一覧, with the 詳細検索フォーム."""
+    """受注一覧 / 受注完了一覧 / キャンセル一覧, with the 詳細検索フォーム; paged by key (after= /
+    before= in the pager's links), a bare page number still works."""
     tab = request.args.get("tab", "active")
     if tab not in TABS:
         tab = "active"
-    # past the last page a page is empty; a huge number would overflow the OFFSET
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     form = OrderSearchForm(request.args)
-    rows, total = search(current_user.shop_id, tab, form, page)
-    first = (page - 1) * PAGE_SIZE + 1 if total else 0
-    last = min(page * PAGE_SIZE, total)
-    args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("admin/orders/index.html", tab=tab, tabs=TABS, rows=rows,
-                           total=total, first=first, last=last, page=page, form=form,
-                           pages=(total + PAGE_SIZE - 1) // PAGE_SIZE, args=args,
-                           searching=form.filled())
+    listing = search(current_user.shop_id, tab, form, page,
+                     after=request.args.get("after"), before=request.args.get("before"))
+    args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
+
+    def link(paging: dict) -> str:
+        """A pager link: the same tab and search, another page."""
+        return url_for("orders.index", **args, **paging)
+
+    return render_template("admin/orders/index.html", tab=tab, tabs=TABS, listing=listing,
+                           rows=listing.rows, form=form, link=link, searching=form.filled())
 
 
 @bp.post("/rollback")

@@ -1,8 +1,20 @@
-"""受注一覧 (O1): tabs, 詳細検索フォーム and paging, each condition on an indexed column."""
+"""受注一覧 (O1): tabs, 詳細検索フォーム and paging, each condition on an indexed column.
+
+The list is in (created_at, id) order, newest first, and is paged by that key (keyset paging):
+a page is "the 50 rows after this row", found by an index range however deep it is, never by
+OFFSET. The pager still shows numbered pages: the links around the current page carry the key
+of the row just before the page they open (``after=``), read from the index next to the
+current page; 「<<」 carries the first row's key (``before=``). The position of a page (its
+「N-M番目表示」 and page number) is counted at each request, so rows inserted or moved away
+between two page loads never make the next page skip or repeat a row and the numbers stay
+true. Only a page number typed without a key (``?page=N``) is looked up by counting rows in
+the index (keys only), as a fallback.
+"""
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import Integer, and_, func, literal, or_, select, union_all
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional
 
@@ -12,10 +24,23 @@ from cart.models import Order, Payment
 from payments import methods
 
 PAGE_SIZE = 50
+NEAR = 4  # numbered links either side of the current page
+MAX_PAGE = 100_000  # a typed page number beyond any real list
 JST = timezone(timedelta(hours=9))
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+TOKEN = re.compile(r"(-?[0-9]{1,18})_([0-9]{1,10})")
 TABS = {"active": ("受注一覧", ("new", "pending_payment")),
         "completed": ("受注完了一覧", ("completed",)),
         "cancelled": ("キャンセル一覧", ("cancelled",))}
+
+# What a row of the list shows, and nothing else: no ORM objects, no line items, one join for
+# the payment's 取引ID and state (an order has at most one payment).
+LIST_COLUMNS = (Order.id, Order.created_at, Order.number, Order.buyer_name, Order.total,
+                Order.payment_name, Order.status, Order.needs_review,
+                Payment.paygent_payment_id, Payment.status.label("payment_status"),
+                Payment.in_flight_attempt_id)
+NEWEST_FIRST = (Order.created_at.desc(), Order.id.desc())
+OLDEST_FIRST = (Order.created_at.asc(), Order.id.asc())
 
 
 class OrderSearchForm(JapaneseForm):
@@ -57,55 +82,250 @@ class OrderSearchForm(JapaneseForm):
         return any(f.raw_data and any(str(v).strip() for v in f.raw_data) for f in self)
 
 
-def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int):
-    """Orders of one tab matching the form, newest first: (rows, total)."""
-    statuses = TABS[tab][1]
-    query = select(Order).where(Order.shop_id == shop_id, Order.status.in_(statuses))
+@dataclass(frozen=True)
+class Key:
+    """Where a row stands in the list's order: (created_at, id), newest first."""
+    created_at: datetime  # aware, UTC
+    id: int
+
+    @classmethod
+    def at(cls, created: datetime, ident: int) -> "Key":
+        if created.tzinfo is None:  # SQLite hands back naive UTC
+            created = created.replace(tzinfo=timezone.utc)
+        return cls(created.astimezone(timezone.utc), ident)
+
+    @classmethod
+    def of(cls, row) -> "Key":
+        """The key of a row that has created_at and id."""
+        return cls.at(row.created_at, row.id)
+
+    def token(self) -> str:
+        """The key in a link: microseconds since 1970 (UTC) and the id, ``1792473600000000_42``."""
+        return f"{(self.created_at - EPOCH) // timedelta(microseconds=1)}_{self.id}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> "Key | None":
+        """A key from a link, or None for anything that is not one."""
+        found = TOKEN.fullmatch(token or "")
+        if not found:
+            return None
+        micros, ident = int(found.group(1)), int(found.group(2))
+        try:
+            created = EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            return None
+        if not (1 <= ident <= 2**31 - 1) or not (1900 <= created.year <= 9998):
+            return None
+        return cls(created, ident)
+
+    def older(self):
+        """Rows after this one in the list (older, or as old with a lower id)."""
+        return and_(Order.created_at <= self.created_at,
+                    or_(Order.created_at < self.created_at, Order.id < self.id))
+
+    def newer(self):
+        """Rows before this one in the list."""
+        return and_(Order.created_at >= self.created_at,
+                    or_(Order.created_at > self.created_at, Order.id > self.id))
+
+
+@dataclass
+class Listing:
+    """One page of the list: its rows, where it stands, and the pager's links (query args)."""
+    rows: list
+    total: int
+    first: int = 0      # 「first-last番目表示」, 1-based; 0-0 when nothing matches
+    last: int = 0
+    page: int = 1
+    pages: int = 0
+    links: dict[int, dict] = field(default_factory=dict)  # page number -> its link's args
+    previous: dict | None = None
+    next: dict | None = None
+
+
+def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
+           after: str | None = None, before: str | None = None) -> Listing:
+    """Orders of one tab matching the form, newest first: the page after the row ``after``
+    names, the page before ``before``, or else page number ``page``."""
+    where = [Order.shop_id == shop_id, Order.status.in_(TABS[tab][1])]
     if form is not None and form.filled() and form.validate():
-        query = _conditions(query, form, shop_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Order.created_at.desc(), Order.id.desc())
-                              .options(lazyload(Order.items))  # a list shows no line items
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-    return rows, total
+        where += _conditions(form, shop_id)
+    after_key, before_key = Key.parse(after), Key.parse(before)
+    cursor = after_key or before_key
+    total, ahead = _count(where, cursor, inclusive=after_key is not None)
+    if not total:
+        return Listing(rows=[], total=0)
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+
+    rows = None
+    if after_key is not None:
+        rows = _rows(where, after_key.older())
+    elif before_key is not None and ahead >= PAGE_SIZE:
+        rows = _rows(where, before_key.newer(), backwards=True)
+        ahead -= len(rows)
+    if not rows:  # no key, or nothing left on its side of it
+        page = min(max(1, page), pages) if cursor is None else (
+            pages if after_key is not None else 1)
+        ahead = (page - 1) * PAGE_SIZE
+        if page == 1:
+            rows = _rows(where)
+        elif page == pages:  # the oldest rows, read from the other end
+            rows = _rows(where, backwards=True, limit=total - ahead)
+        else:
+            key = _key_at(where, ahead, total)
+            rows = _rows(where, key.older()) if key else []
+    if not rows:  # the list changed between the statements
+        return Listing(rows=[], total=total, pages=pages)
+    return _listing(where, rows, total, ahead)
 
 
-def _conditions(query, form: OrderSearchForm, shop_id: int):
+def _count(where, cursor: Key | None, inclusive: bool) -> tuple[int, int]:
+    """The number of matching rows, and how many of them come before ``cursor`` (itself
+    included if ``inclusive``). One statement; the rows sharing the cursor's time are counted
+    by a subquery, so the main count reads only indexed columns."""
+    if cursor is None:
+        return db.session.scalar(select(func.count()).select_from(Order).where(*where)), 0
+    same_time = (select(func.count()).select_from(Order)
+                 .where(*where, Order.created_at == cursor.created_at,
+                        Order.id >= cursor.id if inclusive else Order.id > cursor.id)
+                 .correlate(None).scalar_subquery())
+    total, newer, ties = db.session.execute(
+        select(func.count(), func.count().filter(Order.created_at > cursor.created_at),
+               same_time).select_from(Order).where(*where)).one()
+    return total, newer + ties
+
+
+def _rows(where, *conditions, backwards: bool = False, limit: int = PAGE_SIZE) -> list:
+    query = (select(*LIST_COLUMNS).outerjoin(Payment, Payment.order_id == Order.id)
+             .where(*where, *conditions)
+             .order_by(*(OLDEST_FIRST if backwards else NEWEST_FIRST)).limit(limit))
+    rows = db.session.execute(query).all()
+    return rows[::-1] if backwards else rows
+
+
+def _neighbours(where, first: Key, behind: int, last: Key, beyond: int):
+    """The keys of up to ``behind`` rows before ``first`` (nearest first) and ``beyond`` rows
+    after ``last`` (nearest first), in one statement of two short index ranges; only the keys
+    are read, no row data."""
+    legs = []
+    if behind:
+        legs.append(select(Order.created_at, Order.id, literal(0, Integer).label("side"))
+                    .where(*where, first.newer()).order_by(*OLDEST_FIRST).limit(behind)
+                    .subquery())
+    if beyond:
+        legs.append(select(Order.created_at, Order.id, literal(1, Integer).label("side"))
+                    .where(*where, last.older()).order_by(*NEWEST_FIRST).limit(beyond)
+                    .subquery())
+    if not legs:
+        return [], []
+    query = union_all(*(select(leg) for leg in legs)) if len(legs) > 1 else select(legs[0])
+    back, ahead = [], []
+    for row in db.session.execute(query):
+        (ahead if row.side else back).append(row)
+    # nearest first, whatever order the two ranges arrive in
+    back.sort(key=lambda row: (row.created_at, row.id))
+    ahead.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+    return back, ahead
+
+
+def _key_at(where, position: int, total: int) -> Key | None:
+    """The key of the row at 1-based ``position``, for a page number typed without a key: the
+    one place the list counts its way through rows, in the time index only (no row data),
+    from whichever end is nearer; then among the rows of that exact time by id."""
+    query = select(Order.created_at).where(*where).limit(1)
+    if position <= total - position:
+        query = query.order_by(Order.created_at.desc()).offset(position - 1)
+    else:
+        query = query.order_by(Order.created_at.asc()).offset(total - position)
+    created = db.session.scalar(query)
+    if created is None:
+        return None
+    newer = (select(func.count()).select_from(Order)
+             .where(*where, Order.created_at > created).correlate(None).scalar_subquery())
+    same_time = db.session.execute(
+        select(Order.id, newer.label("newer")).where(*where, Order.created_at == created)
+        .order_by(Order.id.desc())).all()
+    index = position - 1 - (same_time[0].newer if same_time else 0)
+    if not 0 <= index < len(same_time):
+        return None
+    return Key.at(created, same_time[index].id)
+
+
+def _listing(where, rows: list, total: int, ahead: int) -> Listing:
+    """The page of ``rows`` that has ``ahead`` rows before it, with the pager's links: the
+    numbered ones open pages of 50 counted from the top of the list as it is now, 「>>」 the
+    rows right after these and 「<<」 the rows right before them."""
+    first, last = ahead + 1, ahead + len(rows)
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    page = ahead // PAGE_SIZE + 1
+    listing = Listing(rows=rows, total=total, first=first, last=last, page=page, pages=pages)
+    top, bottom = Key.of(rows[0]), Key.of(rows[-1])
+    # page k opens after the row at position (k - 1) * 50, which is behind these rows, among
+    # them or beyond them
+    positions = {k: (k - 1) * PAGE_SIZE
+                 for k in range(max(2, page - NEAR), min(pages, page + NEAR) + 1) if k != page}
+    behind = max([first - q for q in positions.values() if q < first], default=0)
+    beyond = max([q - last for q in positions.values() if q > last], default=0)
+    back, ahead_rows = _neighbours(where, top, behind, bottom, beyond)
+    if page > 1:
+        listing.links[1] = {}
+    for k, q in positions.items():
+        if q < first:
+            row = back[first - q - 1] if first - q <= len(back) else None
+        elif q <= last:
+            row = rows[q - first]
+        else:
+            row = ahead_rows[q - last - 1] if q - last <= len(ahead_rows) else None
+        if row is not None:
+            listing.links[k] = {"page": k, "after": Key.of(row).token()}
+    if ahead:
+        listing.previous = ({} if ahead <= PAGE_SIZE else
+                            {"page": ahead // PAGE_SIZE, "before": top.token()})
+    if last < total:
+        listing.next = {"page": last // PAGE_SIZE + 1, "after": bottom.token()}
+    return listing
+
+
+def _conditions(form: OrderSearchForm, shop_id: int) -> list:
     def text(field):
         return (field.data or "").strip()
 
+    where = []
     if text(form.number):
-        query = query.where(Order.number == text(form.number))
+        where.append(Order.number == text(form.number))
     if form.payment_kind.data:
-        query = query.where(Order.payment_kind == form.payment_kind.data)
+        where.append(Order.payment_kind == form.payment_kind.data)
     # 0001-01-01 and 9999-12-31 limit nothing (and have no day before / after to compute).
     if form.date_from.data and form.date_from.data > date.min:
-        query = query.where(Order.created_at >= _jst_start(form.date_from.data))
+        where.append(Order.created_at >= _jst_start(form.date_from.data))
     if form.date_to.data and form.date_to.data < date.max:
-        query = query.where(Order.created_at < _jst_start(form.date_to.data + timedelta(days=1)))
+        where.append(Order.created_at < _jst_start(form.date_to.data + timedelta(days=1)))
     # Names and contacts: prefix match, so the (shop_id, column) indexes serve them.
     if text(form.name):
-        query = query.where(Order.buyer_name.startswith(text(form.name), autoescape=True))
+        where.append(Order.buyer_name.startswith(text(form.name), autoescape=True))
     if text(form.kana):
-        query = query.where(Order.buyer_kana.startswith(text(form.kana), autoescape=True))
+        where.append(Order.buyer_kana.startswith(text(form.kana), autoescape=True))
     if text(form.email):
-        query = query.where(Order.email == text(form.email).lower())
+        where.append(Order.email == text(form.email).lower())
     if text(form.phone):
         digits = "".join(c for c in text(form.phone) if c.isdigit())
-        query = query.where((Order.tel == digits) | (Order.mobile == digits))
+        where.append((Order.tel == digits) | (Order.mobile == digits))
     if form.amount_min.data is not None:
-        query = query.where(Order.total >= form.amount_min.data)
+        where.append(Order.total >= form.amount_min.data)
     if form.amount_max.data is not None:
-        query = query.where(Order.total <= form.amount_max.data)
+        where.append(Order.total <= form.amount_max.data)
     if form.cart_type.data:
-        query = query.where(Order.cart_type == form.cart_type.data)
+        where.append(Order.cart_type == form.cart_type.data)
     if text(form.trade_id):
         trade = text(form.trade_id)
         matching = select(Payment.order_id).where(
             Payment.shop_id == shop_id,
-            (Payment.paygent_payment_id == trade) | (Payment.reference == trade))
-        query = query.where(Order.id.in_(matching))
-    return query
+            # every stored method is one of CODES: the condition lets the (method, reference)
+            # key serve the match, so the two branches are two index lookups
+            (Payment.paygent_payment_id == trade)
+            | (Payment.method.in_(methods.CODES) & (Payment.reference == trade)))
+        where.append(Order.id.in_(matching))
+    return where
 
 
 def _jst_start(day) -> datetime:
