@@ -87,3 +87,35 @@ def test_bad_search_input_is_explained_not_a_500(client, many):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "半角数字（整数）で入力してください。" in page and 'value="abc"' in page
+
+
+@pytest.mark.parametrize("query", [
+    {}, {"number": "order00900", "payment_kind": "paidy", "cart_type": "three"},
+    {"name": '<b>"山田"</b> & co', "kana": "ヤマダ", "email": "a@example.com", "phone": "03-1",
+     "trade_id": "pay_x", "date_from": "2026-11-01", "date_to": "2026-11-30",
+     "amount_min": "1,000", "amount_max": "２０００"},
+    {"amount_min": "abc", "date_from": "2026-13-45", "number": "x" * 30,
+     "payment_kind": "bogus"},
+])
+def test_the_search_form_is_the_html_wtforms_would_write(app, client, many, query):
+    """The list writes its search boxes itself (faster); they must stay what WTForms'
+    widgets write, values, escaping, selected options and messages included."""
+    from flask import request
+
+    from cart.admin.orders.search import OrderSearchForm
+    page = client.get("/admin/orders/", query_string=query).get_data(as_text=True)
+    with app.test_request_context("/admin/orders/", query_string=query):
+        form = OrderSearchForm(request.args)
+        if form.filled():
+            form.validate()
+        expected = [form.date_from(type="date"), form.date_to(type="date"),
+                    form.amount_min(size=8), form.amount_max(size=8)]
+        for f in (form.number, form.payment_kind, form.name, form.kana, form.email, form.phone,
+                  form.cart_type, form.trade_id):
+            expected += [f(), f.label(**{"class": "label"})]
+            expected += [f'<p class="error" role="alert">{e}</p>' for e in f.errors]
+        expected = [str(fragment) for fragment in expected]
+    for fragment in expected:
+        assert fragment in page
+    if query.get("amount_min") == "abc":
+        assert 'class="field has-error"' in page and "25文字以内で入力してください。" in page
