@@ -298,26 +298,27 @@ _lock = threading.Lock()
 
 class _CProfile:
     """cProfile of the requests served while sampling is on, on the CPU clock of the thread
-    serving each: one profiler per thread, switched on for a request and off after it (no
-    merging per request), merged when written."""
+    serving each. Profilers are kept in a pool: a request takes a free one, switches it on in
+    its thread and gives it back after (the development server starts a thread per request,
+    so one per thread would mean one per request to merge); they are merged when written."""
 
     def __init__(self, sampler: Sampler):
         self.sampler = sampler
-        self.local = threading.local()
         self.profiles = []
+        self.free = []
         self.active = 0
         self.lock = threading.Lock()
 
     def __call__(self, target, environ, start_response):
         if not self.sampler.on:
             return target(environ, start_response)
-        profile = getattr(self.local, "profile", None)
-        if profile is None:
-            import cProfile
-            profile = self.local.profile = cProfile.Profile(time.thread_time)
-            with self.lock:
-                self.profiles.append(profile)
         with self.lock:
+            if self.free:
+                profile = self.free.pop()
+            else:
+                import cProfile
+                profile = cProfile.Profile(time.thread_time)
+                self.profiles.append(profile)
             self.active += 1
         profile.enable()
         try:
@@ -331,6 +332,7 @@ class _CProfile:
             profile.disable()
             with self.lock:
                 self.active -= 1
+                self.free.append(profile)
         return body
 
     def dump(self, path: str) -> None:
@@ -339,8 +341,7 @@ class _CProfile:
         while self.active and time.monotonic() < deadline:  # requests still being profiled
             time.sleep(0.01)
         with self.lock:
-            profiles, self.profiles = self.profiles, []
-            self.local = threading.local()
+            profiles, self.profiles, self.free = self.profiles, [], []
         if profiles:
             stats = pstats.Stats(profiles[0])
             for profile in profiles[1:]:
