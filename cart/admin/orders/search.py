@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Integer, and_, func, literal, or_, select, union_all
+from sqlalchemy import text as sql
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional
 
@@ -147,111 +148,143 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
            after: str | None = None, before: str | None = None) -> Listing:
     """Orders of one tab matching the form, newest first: the page after the row ``after``
     names, the page before ``before``, or else page number ``page``."""
-    where = [Order.shop_id == shop_id, Order.status.in_(TABS[tab][1])]
+    where = [Order.shop_id == shop_id]
     if form is not None and form.filled() and form.validate():
         where += _conditions(form, shop_id)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # A search is planned for its own values: the generic plan of a prepared statement
+            # (psycopg prepares repeated ones) cannot use the prefix index for a LIKE and takes
+            # a range such as 購入金額 for nearly empty, then reads every row of the tab.
+            db.session.execute(sql("SET LOCAL plan_cache_mode = force_custom_plan"))
+    scope = _Scope(where, TABS[tab][1])
     after_key, before_key = Key.parse(after), Key.parse(before)
     cursor = after_key or before_key
-    total, ahead = _count(where, cursor, inclusive=after_key is not None)
+    total, ahead = scope.count(cursor, inclusive=after_key is not None)
     if not total:
         return Listing(rows=[], total=0)
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
 
     rows = None
     if after_key is not None:
-        rows = _rows(where, after_key.older())
+        rows = scope.rows(after_key.older())
     elif before_key is not None and ahead >= PAGE_SIZE:
-        rows = _rows(where, before_key.newer(), backwards=True)
+        rows = scope.rows(before_key.newer(), backwards=True)
         ahead -= len(rows)
     if not rows:  # no key, or nothing left on its side of it
         page = min(max(1, page), pages) if cursor is None else (
             pages if after_key is not None else 1)
         ahead = (page - 1) * PAGE_SIZE
         if page == 1:
-            rows = _rows(where)
+            rows = scope.rows()
         elif page == pages:  # the oldest rows, read from the other end
-            rows = _rows(where, backwards=True, limit=total - ahead)
+            rows = scope.rows(backwards=True, limit=total - ahead)
         else:
-            key = _key_at(where, ahead, total)
-            rows = _rows(where, key.older()) if key else []
+            key = scope.key_at(ahead, total)
+            rows = scope.rows(key.older()) if key else []
     if not rows:  # the list changed between the statements
         return Listing(rows=[], total=total, pages=pages)
-    return _listing(where, rows, total, ahead)
+    return _listing(scope, rows, total, ahead)
 
 
-def _count(where, cursor: Key | None, inclusive: bool) -> tuple[int, int]:
-    """The number of matching rows, and how many of them come before ``cursor`` (itself
-    included if ``inclusive``). One statement; the rows sharing the cursor's time are counted
-    by a subquery, so the main count reads only indexed columns."""
-    if cursor is None:
-        return db.session.scalar(select(func.count()).select_from(Order).where(*where)), 0
-    same_time = (select(func.count()).select_from(Order)
-                 .where(*where, Order.created_at == cursor.created_at,
-                        Order.id >= cursor.id if inclusive else Order.id > cursor.id)
-                 .correlate(None).scalar_subquery())
-    total, newer, ties = db.session.execute(
-        select(func.count(), func.count().filter(Order.created_at > cursor.created_at),
-               same_time).select_from(Order).where(*where)).one()
-    return total, newer + ties
+class _Scope:
+    """The statements of one tab and search. Rows are read in the list's order one status at
+    a time, each an index range of (shop_id, status, created_at), merged: a tab of several
+    statuses (受注一覧 is 新規受付 and 決済処理中) would otherwise be read in time order through
+    the shop's orders of every status, or sorted whole."""
+
+    def __init__(self, where: list, statuses: tuple[str, ...]):
+        self.where, self.statuses = where, statuses
+
+    def ordered(self, columns, *conditions, backwards=False, limit=PAGE_SIZE, offset=0,
+                by=("created_at", "id"), join_payment=False):
+        """``select(columns)`` of the rows after ``offset`` in the list's order (or the
+        reverse), at most ``limit``."""
+        def order(source):
+            return [getattr(source, name).asc() if backwards else getattr(source, name).desc()
+                    for name in by]
+
+        def leg(statuses, leg_limit):
+            query = select(*columns)
+            if join_payment:
+                query = query.outerjoin(Payment, Payment.order_id == Order.id)
+            return (query.where(*self.where, Order.status.in_(statuses), *conditions)
+                    .order_by(*order(Order)).limit(leg_limit))
+
+        if len(self.statuses) == 1:
+            query = leg(self.statuses, limit)
+            return query.offset(offset) if offset else query
+        legs = [leg((status,), limit + offset).subquery() for status in self.statuses]
+        merged = union_all(*(select(one) for one in legs)).subquery()
+        query = select(merged).order_by(*order(merged.c)).limit(limit)
+        return query.offset(offset) if offset else query
+
+    def count(self, cursor: Key | None, inclusive: bool) -> tuple[int, int]:
+        """The number of matching rows, and how many of them come before ``cursor`` (itself
+        included if ``inclusive``). One statement; the rows sharing the cursor's time are
+        counted by a subquery, so the main count reads only indexed columns."""
+        where = [*self.where, Order.status.in_(self.statuses)]
+        if cursor is None:
+            return db.session.scalar(select(func.count()).select_from(Order).where(*where)), 0
+        same_time = (select(func.count()).select_from(Order)
+                     .where(*where, Order.created_at == cursor.created_at,
+                            Order.id >= cursor.id if inclusive else Order.id > cursor.id)
+                     .correlate(None).scalar_subquery())
+        total, newer, ties = db.session.execute(
+            select(func.count(), func.count().filter(Order.created_at > cursor.created_at),
+                   same_time).select_from(Order).where(*where)).one()
+        return total, newer + ties
+
+    def rows(self, *conditions, backwards: bool = False, limit: int = PAGE_SIZE) -> list:
+        """What the list shows of the next ``limit`` rows, in the list's order."""
+        rows = db.session.execute(self.ordered(LIST_COLUMNS, *conditions, backwards=backwards,
+                                               limit=limit, join_payment=True)).all()
+        return rows[::-1] if backwards else rows
+
+    def neighbours(self, first: Key, behind: int, last: Key, beyond: int):
+        """The keys of up to ``behind`` rows before ``first`` and ``beyond`` rows after
+        ``last``, nearest first, in one statement; only the keys are read, no row data."""
+        legs = []
+        if behind:
+            legs.append((self.ordered((Order.created_at, Order.id), first.newer(),
+                                      backwards=True, limit=behind).subquery(), 0))
+        if beyond:
+            legs.append((self.ordered((Order.created_at, Order.id), last.older(),
+                                      limit=beyond).subquery(), 1))
+        if not legs:
+            return [], []
+        selects = [select(leg, literal(side, Integer).label("side")) for leg, side in legs]
+        query = union_all(*selects) if len(selects) > 1 else selects[0]
+        back, ahead = [], []
+        for row in db.session.execute(query):
+            (ahead if row.side else back).append(row)
+        # nearest first, whatever order the two ranges arrive in
+        back.sort(key=lambda row: (row.created_at, row.id))
+        ahead.sort(key=lambda row: (row.created_at, row.id), reverse=True)
+        return back, ahead
+
+    def key_at(self, position: int, total: int) -> Key | None:
+        """The key of the row at 1-based ``position``, for a page number typed without a key:
+        the one place the list counts its way through rows, in the time index only (no row
+        data), from whichever end is nearer; then among the rows of that exact time by id."""
+        backwards = position > total - position
+        query = self.ordered((Order.created_at,), backwards=backwards, limit=1, by=("created_at",),
+                             offset=total - position if backwards else position - 1)
+        created = db.session.scalar(query)
+        if created is None:
+            return None
+        where = [*self.where, Order.status.in_(self.statuses)]
+        newer = (select(func.count()).select_from(Order)
+                 .where(*where, Order.created_at > created).correlate(None).scalar_subquery())
+        same_time = db.session.execute(
+            select(Order.id, newer.label("newer")).where(*where, Order.created_at == created)
+            .order_by(Order.id.desc())).all()
+        index = position - 1 - (same_time[0].newer if same_time else 0)
+        if not 0 <= index < len(same_time):
+            return None
+        return Key.at(created, same_time[index].id)
 
 
-def _rows(where, *conditions, backwards: bool = False, limit: int = PAGE_SIZE) -> list:
-    query = (select(*LIST_COLUMNS).outerjoin(Payment, Payment.order_id == Order.id)
-             .where(*where, *conditions)
-             .order_by(*(OLDEST_FIRST if backwards else NEWEST_FIRST)).limit(limit))
-    rows = db.session.execute(query).all()
-    return rows[::-1] if backwards else rows
-
-
-def _neighbours(where, first: Key, behind: int, last: Key, beyond: int):
-    """The keys of up to ``behind`` rows before ``first`` (nearest first) and ``beyond`` rows
-    after ``last`` (nearest first), in one statement of two short index ranges; only the keys
-    are read, no row data."""
-    legs = []
-    if behind:
-        legs.append(select(Order.created_at, Order.id, literal(0, Integer).label("side"))
-                    .where(*where, first.newer()).order_by(*OLDEST_FIRST).limit(behind)
-                    .subquery())
-    if beyond:
-        legs.append(select(Order.created_at, Order.id, literal(1, Integer).label("side"))
-                    .where(*where, last.older()).order_by(*NEWEST_FIRST).limit(beyond)
-                    .subquery())
-    if not legs:
-        return [], []
-    query = union_all(*(select(leg) for leg in legs)) if len(legs) > 1 else select(legs[0])
-    back, ahead = [], []
-    for row in db.session.execute(query):
-        (ahead if row.side else back).append(row)
-    # nearest first, whatever order the two ranges arrive in
-    back.sort(key=lambda row: (row.created_at, row.id))
-    ahead.sort(key=lambda row: (row.created_at, row.id), reverse=True)
-    return back, ahead
-
-
-def _key_at(where, position: int, total: int) -> Key | None:
-    """The key of the row at 1-based ``position``, for a page number typed without a key: the
-    one place the list counts its way through rows, in the time index only (no row data),
-    from whichever end is nearer; then among the rows of that exact time by id."""
-    query = select(Order.created_at).where(*where).limit(1)
-    if position <= total - position:
-        query = query.order_by(Order.created_at.desc()).offset(position - 1)
-    else:
-        query = query.order_by(Order.created_at.asc()).offset(total - position)
-    created = db.session.scalar(query)
-    if created is None:
-        return None
-    newer = (select(func.count()).select_from(Order)
-             .where(*where, Order.created_at > created).correlate(None).scalar_subquery())
-    same_time = db.session.execute(
-        select(Order.id, newer.label("newer")).where(*where, Order.created_at == created)
-        .order_by(Order.id.desc())).all()
-    index = position - 1 - (same_time[0].newer if same_time else 0)
-    if not 0 <= index < len(same_time):
-        return None
-    return Key.at(created, same_time[index].id)
-
-
-def _listing(where, rows: list, total: int, ahead: int) -> Listing:
+def _listing(scope: _Scope, rows: list, total: int, ahead: int) -> Listing:
     """The page of ``rows`` that has ``ahead`` rows before it, with the pager's links: the
     numbered ones open pages of 50 counted from the top of the list as it is now, 「>>」 the
     rows right after these and 「<<」 the rows right before them."""
@@ -266,7 +299,7 @@ def _listing(where, rows: list, total: int, ahead: int) -> Listing:
                  for k in range(max(2, page - NEAR), min(pages, page + NEAR) + 1) if k != page}
     behind = max([first - q for q in positions.values() if q < first], default=0)
     beyond = max([q - last for q in positions.values() if q > last], default=0)
-    back, ahead_rows = _neighbours(where, top, behind, bottom, beyond)
+    back, ahead_rows = scope.neighbours(top, behind, bottom, beyond)
     if page > 1:
         listing.links[1] = {}
     for k, q in positions.items():
