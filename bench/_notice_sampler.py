@@ -113,9 +113,9 @@ class Sampler:
             if not self.on:
                 continue
             cpu = time.thread_time()
-            named = set()
+            named = {}
             if self.names:
-                named = {t.ident for t in threading.enumerate()
+                named = {t.ident: re.sub(r"\d+", "N", t.name) for t in threading.enumerate()
                          if t.name.startswith(self.names)}
             for ident, frame in sys._current_frames().items():
                 if ident == me:
@@ -137,7 +137,8 @@ class Sampler:
                     f = f.f_back
                 if busy:
                     codes.reverse()
-                    self.stacks[(tuple(codes), frame.f_lineno or 0, sql)] += dt
+                    group = named.get(ident, "request")
+                    self.stacks[(tuple(codes), frame.f_lineno or 0, sql, group)] += dt
             self.samples += 1
             self.seconds += dt
             self.cpu += time.thread_time() - cpu
@@ -151,10 +152,10 @@ class Sampler:
             return labels[code]
 
         stacks = []
-        for (codes, line, sql), weight in self.stacks.items():
+        for (codes, line, sql, group), weight in self.stacks.items():
             leaf = codes[-1]
             text = linecache.getline(leaf.co_filename, line).strip() if line else ""
-            stacks.append([weight, [label(c) for c in codes], line, text, sql])
+            stacks.append([weight, [label(c) for c in codes], line, text, sql, group])
         return {"pid": os.getpid(), "samples": self.samples, "seconds": self.seconds,
                 "sampler_cpu_s": self.cpu, "interval": self.interval, "stacks": stacks}
 
@@ -173,6 +174,8 @@ def category(frames: list[str], text: str, sql: str | None) -> str:
     leaf_file, leaf = files[-1], names[-1]
     if leaf in ("_worker",) and leaf_file.endswith("concurrent/futures/thread.py"):
         return "idle in the pool, between orders"
+    if leaf_file in ("py:threading.py", "py:queue.py") and leaf in ("wait", "get", "join"):
+        return "waiting for other threads (futures, queues, joins)"
     if "time.sleep(" in text:
         return "sleeping (time.sleep)"
     if "cart/extensions.py" in files and "begin_write" in names:
@@ -232,8 +235,10 @@ def report(data: dict, units: int, unit: str, top: int = 22, project_only: bool 
     sql: Counter = Counter()
     inclusive: Counter = Counter()
     own: Counter = Counter()
-    for weight, frames, line, text, statement in stacks:
+    groups: Counter = Counter()
+    for weight, frames, line, text, statement, group in stacks:
         cats[category(frames, text, statement)] += weight
+        groups[(group, category(frames, text, statement))] += weight
         if statement:
             sql[statement] += weight
         for frame in set(frames):
@@ -243,6 +248,14 @@ def report(data: dict, units: int, unit: str, top: int = 22, project_only: bool 
     print(f"\n{'what the busy threads were doing':62} {'ms/' + unit:>9} {'share':>6}")
     for name, weight in cats.most_common():
         print(f"  {name:60} {weight * per:9.2f} {weight / total:6.1%}")
+    if len({g for g, _ in groups}) > 1:
+        print(f"\n{'by thread (digits shown as N)':62} {'ms/' + unit:>9} {'share':>6}")
+        for group in sorted({g for g, _ in groups}):
+            mine = [(c, w) for (g, c), w in groups.items() if g == group]
+            print(f"  {group:60} {sum(w for _, w in mine) * per:9.2f} "
+                  f"{sum(w for _, w in mine) / total:6.1%}")
+            for name, weight in sorted(mine, key=lambda cw: -cw[1])[:5]:
+                print(f"    {name[:58]:58} {weight * per:9.2f} {weight / total:6.1%}")
     if sql:
         print(f"\n{'database time by statement (incl. waits)':62} {'ms/' + unit:>9} {'share':>6}")
         for name, weight in sql.most_common(12):

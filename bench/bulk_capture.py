@@ -10,10 +10,12 @@ sandbox's control API and is 0 while the orders are made.
 Each repeat makes fresh orders and times a one-at-a-time baseline (BULK_CONCURRENCY=1) and a
 run with ``--width`` telegrams in flight, from the request (``bulk.start``) until every job is
 done; the figures are the medians over ``--repeat`` runs. The theoretical limit is
-ceil(orders / width) × latency. Where a run's time goes beyond it is read from the database
-(each order's claim, its telegram's round trip from the payment log, its booking, its item
-finished); ``--profile`` adds one more run with the pool's threads sampled
-(bench/_notice_sampler.py), reported apart so the medians stay unsampled.
+ceil(orders / width) × latency. Where the median run's time goes beyond it is read from what
+it left, whatever the app's threads do: when the sandbox answered each capture (its telegram
+log), each round trip as the app timed it (the payment log), when each item was finished; and
+the CPU time per order of the app and of the sandbox. ``--profile`` adds one more run with the
+run's threads sampled (bench/_notice_sampler.py), reported apart so the medians stay
+unsampled.
 
 Everything it starts is stopped and its temporary folder removed when it ends, on errors and
 on SIGTERM too. The last line printed is one JSON object with the figures.
@@ -93,6 +95,12 @@ class Sandbox:
     def control(self, path: str, body: dict) -> dict:
         reply = requests.post(self.url + "/control" + path, json=body, timeout=10,
                               headers={TOKEN_HEADER: self.token})
+        reply.raise_for_status()
+        return reply.json()
+
+    def telegrams(self, kind: str) -> list[dict]:
+        reply = requests.get(self.url + "/control/telegrams", params={"kind": kind},
+                             headers={TOKEN_HEADER: self.token}, timeout=30)
         reply.raise_for_status()
         return reply.json()
 
@@ -197,7 +205,9 @@ def measure(app, sandbox: Sandbox, args) -> dict:
         sampled = None
         if args.profile:
             from bench._notice_sampler import Sampler
-            sampler = Sampler(names=("bulk-",))
+            # the job's thread (start, claims), its sending slots and booker, and this one
+            # (the request: bulk.start, then waiting for the jobs)
+            sampler = Sampler(names=("bulk-", "cart-job", "MainThread"))
             sampled = one_run(app, sandbox, staff, args, args.width, sampler)
     limit = math.ceil(args.orders / args.width) * args.latency_ms / 1000
     base = statistics.median(r["wall_s"] for r in runs["one at a time"])
@@ -220,7 +230,11 @@ def measure(app, sandbox: Sandbox, args) -> dict:
                "repeat": args.repeat,
                "bulk_runs_s": [round(r["wall_s"], 3) for r in runs[wide]],
                "one_at_a_time_runs_s": [round(r["wall_s"], 3) for r in runs["one at a time"]],
-               "overhead_per_order_ms": middle["overhead_per_order_ms"],
+               "beyond_limit_s": round(fast - limit, 3),
+               "to_first_telegram_ms": round(middle["to_first_telegram_ms"], 1),
+               "sending_ms": round(middle["sending_ms"], 1),
+               "after_last_reply_ms": round(middle["after_last_reply_ms"], 1),
+               "round_trip_ms": middle["round_trip_ms"],
                "app_cpu_ms_per_order": round(statistics.median(
                    r["app_cpu_ms_per_order"] for r in runs[wide]), 1),
                "sandbox_cpu_ms_per_order": round(statistics.median(
@@ -228,7 +242,7 @@ def measure(app, sandbox: Sandbox, args) -> dict:
     if sampled is not None:
         from bench._notice_sampler import report
         print(f"\nthe sampled run ({sampled['wall_s']:.2f} s; the sampler runs in this process, "
-              f"so it costs the run some time): where the pool's threads spent it")
+              f"so it costs the run some time): where the run's threads spent it")
         breakdown(sampled, args)
         figures["sampled_ms_per_order"] = report(sampled["samples"], args.orders, "order")
     return figures
@@ -271,7 +285,7 @@ def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dic
         raise SystemExit(f"bulk run {run.id}: {run.succeeded} captured, {run.failed} failed "
                          f"of {args.orders} (status {run.status}); the sandbox's log:\n"
                          + sandbox.log()[-2000:])
-    result = timeline(run, began, ended, width, args)
+    result = timeline(run, sandbox, began, ended, width, args)
     result.update(wall_s=wall, app_cpu_ms_per_order=app_cpu * 1000 / args.orders,
                   sandbox_cpu_ms_per_order=sandbox_cpu * 1000 / args.orders)
     if sampler is not None:
@@ -282,66 +296,61 @@ def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dic
     return result
 
 
-def timeline(run, began: datetime, ended: datetime, width: int, args) -> dict:
-    """Each order's steps from the rows it left: claimed (the attempt row), telegram sent and
-    answered (the payment log's time and elapsed ms), booked (the attempt finished), item
-    finished (the run's item)."""
+def timeline(run, sandbox: Sandbox, began: datetime, ended: datetime, width: int,
+             args) -> dict:
+    """Where the run's time went, from what it left behind, whatever the app's threads do:
+    when the sandbox answered each capture (its telegram log; it sleeps the latency first, so
+    a telegram arrived about ``latency`` before), how long each round trip took as the app
+    measured it (the payment log), when each item was finished (the run's items)."""
     from sqlalchemy import select
 
     from cart.extensions import db
-    from cart.models import BulkRunItem, PaymentAttempt, PaymentLog
-
-    def ms(a, b) -> float:
-        return (_aware(b) - _aware(a)).total_seconds() * 1000
+    from cart.models import BulkRunItem, Payment, PaymentLog
 
     items = db.session.scalars(select(BulkRunItem).where(BulkRunItem.run_id == run.id)).all()
     orders = [i.order_id for i in items]
-    attempts = {a.order_id: a for a in db.session.scalars(select(PaymentAttempt).where(
-        PaymentAttempt.order_id.in_(orders), PaymentAttempt.source == "bulk"))}
-    logs = {g.order_id: g for g in db.session.scalars(select(PaymentLog).where(
-        PaymentLog.order_id.in_(orders), PaymentLog.telegram_kind == "341"))}
-    steps = {"claim → telegram sent": [], "telegram round trip": [],
-             "reply → booked": [], "booked → item finished": []}
-    claims, finishes = [], []
-    for item in items:
-        attempt, log = attempts[item.order_id], logs[item.order_id]
-        answered = _aware(log.created_at)
-        sent_ms = ms(attempt.created_at, answered) - log.elapsed_ms
-        steps["claim → telegram sent"].append(sent_ms)
-        steps["telegram round trip"].append(log.elapsed_ms)
-        steps["reply → booked"].append(ms(answered, attempt.finished_at))
-        steps["booked → item finished"].append(ms(attempt.finished_at, item.finished_at))
-        claims.append(_aware(attempt.created_at))
-        finishes.append(_aware(item.finished_at))
-    first, last = min(claims), max(finishes)
-    cycle = (last - first).total_seconds() * 1000 * width / len(items)
+    payment_ids = set(db.session.scalars(select(Payment.paygent_payment_id).where(
+        Payment.order_id.in_(orders))))
+    answered = sorted(t["at"] for t in sandbox.telegrams("341")
+                      if t["payment_id"] in payment_ids
+                      and began.timestamp() <= t["at"] <= ended.timestamp())
+    elapsed = [g.elapsed_ms for g in db.session.scalars(select(PaymentLog).where(
+        PaymentLog.order_id.in_(orders), PaymentLog.telegram_kind == "341"))]
+    finished = [_aware(i.finished_at).timestamp() for i in items]
+    if len(answered) != len(items) or len(elapsed) != len(items):
+        raise SystemExit(f"bulk run {run.id}: {len(answered)} captures answered by the sandbox, "
+                         f"{len(elapsed)} in the payment log, for {len(items)} orders")
+    t0, t1, latency = began.timestamp(), ended.timestamp(), args.latency_ms / 1000
+    first_sent = answered[0] - latency
+    sending = answered[-1] - first_sent
+    waves = math.ceil(len(items) / width)
+    busy = sum(elapsed) / 1000  # slot-seconds spent in telegrams
     return {
-        "to_first_claim_ms": ms(began, first), "queued_ms": ms(run.created_at, run.started_at),
-        "claims_to_last_finish_ms": ms(first, last), "last_finish_to_done_ms": ms(last, ended),
-        "steps": {k: statistics.median(v) for k, v in steps.items()},
-        "steps_max": {k: max(v) for k, v in steps.items()},
-        "cycle_ms": cycle, "overhead_per_order_ms": round(cycle - args.latency_ms, 1),
+        "to_first_telegram_ms": (first_sent - t0) * 1000,
+        "sending_ms": sending * 1000,
+        "after_last_reply_ms": (max(finished) - answered[-1]) * 1000,
+        "after_last_item_ms": (t1 - max(finished)) * 1000,
+        "round_trip_ms": statistics.median(elapsed), "round_trip_max_ms": max(elapsed),
+        "in_flight": busy / sending,
+        "per_wave_gap_ms": (sending / waves - latency) * 1000,
     }
 
 
 def breakdown(result: dict, args) -> None:
     waves = math.ceil(args.orders / args.width)
-    print(f"  request → first order claimed        {result['to_first_claim_ms']:8.1f} ms "
-          f"(of which queued for a job thread {result['queued_ms']:.1f} ms)")
-    print(f"  first claim → last item finished     {result['claims_to_last_finish_ms']:8.1f} ms "
-          f"({waves} rounds of {args.width} would be {waves * args.latency_ms} ms)")
-    print(f"  last item finished → all jobs idle   {result['last_finish_to_done_ms']:8.1f} ms")
-    print("  per order (median / max):")
-    for name, value in result["steps"].items():
-        print(f"    {name:34} {value:8.1f} / {result['steps_max'][name]:7.1f} ms")
-    between = result["cycle_ms"] - sum(result["steps"].values())
-    print(f"    {'item finished → next claim (≈)':34} {between:8.1f} ms  (the pool thread's "
-          "next item: its reads, the wait for the write lock before its claim)")
-    print(f"  a pool thread's cycle per order: {result['cycle_ms']:.1f} ms = "
-          f"{args.latency_ms} ms latency + {result['overhead_per_order_ms']:.1f} ms overhead "
-          f"(first claim → last finish × width / orders); the telegram's round trip is "
-          f"{result['steps']['telegram round trip'] - args.latency_ms:.1f} ms over the latency "
-          "(HTTP, a new connection, the sandbox's own work)")
+    print(f"  request → first telegram at the sandbox   {result['to_first_telegram_ms']:8.1f} ms"
+          "  (the job starting, the orders claimed)")
+    print(f"  first telegram → last one answered       {result['sending_ms']:8.1f} ms"
+          f"  ({waves} rounds of {args.width} would be {waves * args.latency_ms} ms: "
+          f"{result['per_wave_gap_ms']:+.1f} ms a round)")
+    print(f"  last reply → last item booked            {result['after_last_reply_ms']:8.1f} ms")
+    print(f"  last item booked → every job done        {result['after_last_item_ms']:8.1f} ms")
+    print(f"  a telegram's round trip, as the app timed it: median "
+          f"{result['round_trip_ms']:.0f} ms, max {result['round_trip_max_ms']:.0f} ms "
+          f"({result['round_trip_ms'] - args.latency_ms:.0f} ms over the latency: HTTP, a new "
+          "connection, the sandbox's own work, the app's threads waiting for the GIL)")
+    print(f"  telegrams in flight while sending: {result['in_flight']:.2f} on average "
+          f"(of {args.width})")
     print(f"  CPU per order: the app (this process) {result['app_cpu_ms_per_order']:.1f} ms, "
           f"the sandbox {result['sandbox_cpu_ms_per_order']:.1f} ms")
 

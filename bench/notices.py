@@ -27,16 +27,25 @@ advance), from enough sender threads that a slow reply never delays the next sen
 latency is measured from the notice's scheduled send time, so time a notice spent waiting for a
 free sender counts too (no coordinated omission). The same database checks follow either way.
 
+Beside the wall-clock figures it prints the CPU time a notice costs the server, the throwaway
+PostgreSQL and the senders (bench/_notice_cpu.py), and the throughput the machine's cores
+could give at that cost: on shared cores the neighbours' load moves the first, hardly the
+second. The senders use plain keep-alive http.client connections, cheaper than requests.
+
 ``--profile`` runs the server under a stack sampler (bench/_notice_sampler.py) during the timed
 phase and prints where a notice's time goes in the server: waiting for SQLite's write lock,
-statements, commits, Python, and the project functions by inclusive time.
+statements by kind, commits, the connection pool, Python, and the project functions by
+inclusive time. ``--cprofile`` adds cProfile per request on the CPU clock (CPU by function).
+With ``--server live`` the sampled server is the same one-process threaded server that
+bench/_live.py runs, started here so that the sampler can run inside it.
 
 The last line printed is one JSON object with the figures.
 
     python bench/notices.py [--orders 2000] [--senders 8] [--replays 0.2]
                             [--open-loop 100 --seconds 10]
                             [--server live|gunicorn] [--workers 3] [--threads 4]
-                            [--database-url postgresql://…  |  --pg] [--profile]
+                            [--database-url postgresql://…  |  --pg]
+                            [--profile] [--cprofile]
 """
 import argparse
 import http.client
