@@ -109,6 +109,22 @@ def read_once(key, load):
     return row
 
 
+@contextmanager
+def write_turn():
+    """The process's write turn (SQLite) for a write on a connection of its own, outside the
+    session; a no-op on other databases, or when this thread's session holds the turn."""
+    if db.engine.dialect.name != "sqlite" or db.session().info.get(_WRITE_TURN):
+        yield
+        return
+    turn = _write_turn(str(db.engine.url))
+    got = turn.acquire(timeout=WRITE_TURN_TIMEOUT)
+    try:
+        yield
+    finally:
+        if got:
+            turn.release()
+
+
 def _transaction_ended(session, transaction) -> None:
     if transaction.parent is not None:
         return

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from cart import history, jobs
 from cart.extensions import begin_write, db
-from cart.gateway import account_for, client_for
+from cart.gateway import TelegramLog, account_for, client_for
 from cart.models import Order, Payment, PaymentAttempt
 from cart.models.base import utcnow
 from cart.payment_status import change_status
@@ -67,72 +67,111 @@ def run(shop_id: int, order_id: int, action: str, amount: int | None = None, sta
         source: str = "order", expected: str | None = None) -> Outcome:
     if action not in methods.ACTIONS:  # refused before anything is claimed or sent
         raise Refused("この操作は行えません。")
-    attempt_id = _claim(shop_id, order_id, action, amount, staff, source, expected)
-    attempt = db.session.get(PaymentAttempt, attempt_id)
-    payment = db.session.get(Payment, attempt.payment_id)  # claimed: its status stays put
-    telegram = payment.lib.transition(payment.status, action).telegram
-    account = account_for(shop_id)
-    client = client_for(account, order_id)
-    payment_id, part = attempt.paygent_payment_id, attempt.amount
-    db.session.commit()  # nothing stays open while PAYGENT answers
-    return _book(attempt_id, client.send(telegram, payment_id=payment_id, amount=part))
+    claimed = _claim(shop_id, order_id, action, amount, staff, source, expected)
+    return book(claimed, send(claimed))
 
 
-def _claim(shop_id, order_id, action, amount, staff, source, expected) -> int:
+@dataclass
+class Claimed:
+    """An operation claimed and ready to send: everything the telegram needs, so sending it
+    touches no database; the telegram's log entry waits for the booking transaction."""
+    attempt_id: int
+    telegram: str
+    payment_id: str
+    amount: int | None
+    client: object
+    log: object
+
+
+def send(claimed: Claimed):
+    """Send the claimed operation's telegram (no transaction may be open)."""
+    return claimed.client.send(claimed.telegram, payment_id=claimed.payment_id,
+                               amount=claimed.amount)
+
+
+def _claim(shop_id, order_id, action, amount, staff, source, expected) -> Claimed:
     try:
         begin_write()
-        payment = db.session.scalar(select(Payment).join(Order).where(
-            Order.id == order_id, Order.shop_id == shop_id))
-        if payment is None or not payment.paygent_payment_id:
-            raise Refused("取引IDがまだ通知されていないため、操作できません。"
-                          "「最新の状態を取得」をお試しください。")
-        if expected is not None and expected != fingerprint(payment):
-            raise Refused("この受注は画面を表示した後に更新されました。最新の内容を確認してから、"
-                          "もう一度操作してください。")
-        state = state_of(payment)
-        try:
-            payment.lib.check(state, action, now(), amount)
-        except methods.RuleViolation as violation:
-            raise Refused(str(violation)) from None
-        transition = payment.lib.transition(payment.status, action)
-        if transition is None:  # the rules above refuse this; never send a guessed telegram
-            raise Refused("この操作は行えません。")
-        full = amount is None or amount == payment.amount
-        attempt = PaymentAttempt(
-            shop_id=shop_id, key=uuid.uuid4().hex, payment_id=payment.id, order_id=order_id,
-            action=action, amount=None if full else amount,
-            paygent_payment_id=payment.paygent_payment_id, source=source,
-            staff_id=staff.id if staff else None)
-        db.session.add(attempt)
-        db.session.flush()
-        claimed = db.session.execute(update(Payment).where(
-            Payment.id == payment.id, Payment.in_flight_attempt_id.is_(None),
-            Payment.status == payment.status,
-            Payment.paygent_payment_id == payment.paygent_payment_id,
-        ).values(in_flight_attempt_id=attempt.id).execution_options(
-            synchronize_session=False))
-        if claimed.rowcount != 1:
-            raise Refused("この受注には他の操作が処理中、または既に処理済みです。"
-                          "画面を更新して決済状況をご確認ください。")
-        db.session.commit()
-        return attempt.id
+        claimed = claim_in_transaction(shop_id, order_id, action, amount, staff, source,
+                                       expected)
+        db.session.commit()  # nothing stays open while PAYGENT answers
+        return claimed
     except BaseException:
         db.session.rollback()
         raise
 
 
-def _book(attempt_id: int, result) -> Outcome:
+def claim_in_transaction(shop_id, order_id, action, amount=None, staff=None, source="order",
+                         expected=None) -> Claimed:
+    """Claim an operation in the caller's writer transaction (``begin_write``), or raise
+    Refused having written nothing. A bulk run claims all its orders in one transaction."""
+    payment = db.session.scalar(select(Payment).join(Order).where(
+        Order.id == order_id, Order.shop_id == shop_id))
+    if payment is None or not payment.paygent_payment_id:
+        raise Refused("取引IDがまだ通知されていないため、操作できません。"
+                      "「最新の状態を取得」をお試しください。")
+    if expected is not None and expected != fingerprint(payment):
+        raise Refused("この受注は画面を表示した後に更新されました。最新の内容を確認してから、"
+                      "もう一度操作してください。")
+    state = state_of(payment)
+    try:
+        payment.lib.check(state, action, now(), amount)
+    except methods.RuleViolation as violation:
+        raise Refused(str(violation)) from None
+    transition = payment.lib.transition(payment.status, action)
+    if transition is None:  # the rules above refuse this; never send a guessed telegram
+        raise Refused("この操作は行えません。")
+    full = amount is None or amount == payment.amount
+    attempt = PaymentAttempt(
+        shop_id=shop_id, key=uuid.uuid4().hex, payment_id=payment.id, order_id=order_id,
+        action=action, amount=None if full else amount,
+        paygent_payment_id=payment.paygent_payment_id, source=source,
+        staff_id=staff.id if staff else None)
+    db.session.add(attempt)
+    db.session.flush()
+    claimed = db.session.execute(update(Payment).where(
+        Payment.id == payment.id, Payment.in_flight_attempt_id.is_(None),
+        Payment.status == payment.status,
+        Payment.paygent_payment_id == payment.paygent_payment_id,
+    ).values(in_flight_attempt_id=attempt.id).execution_options(
+        synchronize_session=False))
+    if claimed.rowcount != 1:
+        db.session.delete(attempt)  # another writer got there first: leave no trace
+        db.session.flush()
+        raise Refused("この受注には他の操作が処理中、または既に処理済みです。"
+                      "画面を更新して決済状況をご確認ください。")
+    log = TelegramLog(shop_id, order_id)
+    return Claimed(attempt.id, transition.telegram, attempt.paygent_payment_id, attempt.amount,
+                   client_for(account_for(shop_id), order_id, log), log)
+
+
+def book(claimed: Claimed, result, also=None) -> Outcome:
+    """Book a sent operation's outcome in one transaction with its payment log entry;
+    ``also(outcome)`` adds what the caller books with it (a bulk run's item)."""
+    try:
+        return _book(claimed.attempt_id, result, claimed.log, also)
+    except BaseException:
+        claimed.log.write_alone()  # the telegram went out: its log must not be lost
+        raise
+
+
+def _book(attempt_id: int, result, log=None, also=None) -> Outcome:
     try:
         begin_write()
+        if log is not None:
+            log.book()
         attempt = db.session.get(PaymentAttempt, attempt_id)
         lock_payment(attempt.payment_id)
         db.session.refresh(attempt)
         if attempt.outcome in ("succeeded", "failed"):
             # A notice carrying this operation's outcome got here first and booked it.
-            db.session.commit()
             kind = "done" if attempt.outcome == "succeeded" else "failed"
-            return Outcome(kind, SUCCESS_MESSAGES[attempt.action] if kind == "done"
-                           else codes.explain(attempt.code), attempt.code)
+            outcome = Outcome(kind, SUCCESS_MESSAGES[attempt.action] if kind == "done"
+                              else codes.explain(attempt.code), attempt.code)
+            if also is not None:
+                also(outcome)
+            db.session.commit()
+            return outcome
         payment = db.session.get(Payment, attempt.payment_id)
         order = db.session.get(Order, attempt.order_id)
         if result.ok:
@@ -148,6 +187,8 @@ def _book(attempt_id: int, result) -> Outcome:
             _failed(attempt, payment, order, result.code, result.detail)
             outcome = Outcome("failed", codes.explain(result.code), result.code)
         order.version += 1
+        if also is not None:
+            also(outcome)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -53,9 +53,13 @@ class BulkRunItem(ShopOwned, db.Model):
 
     @property
     def log_text(self) -> str:
-        """「正常終了」 or 「エラーコード:xxx」, as the 詳細ログ and 変更履歴 show it."""
-        if self.outcome == "success":
-            return "正常終了"
-        if self.outcome == "pending":
-            return "処理待ち"
-        return f"エラーコード:{self.code or '-'}"
+        return log_text(self.outcome, self.code)
+
+
+def log_text(outcome: str, code: str) -> str:
+    """「正常終了」 or 「エラーコード:xxx」, as the 詳細ログ and 変更履歴 show an item's result."""
+    if outcome == "success":
+        return "正常終了"
+    if outcome == "pending":
+        return "処理待ち"
+    return f"エラーコード:{code or '-'}"

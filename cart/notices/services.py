@@ -10,6 +10,7 @@ import logging
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from cart import operations
 from cart.acceptance import accept_payment
@@ -45,34 +46,52 @@ def receive(shop, fields: dict) -> str:
 
 
 def record_and_apply(shop, fields: dict) -> str:
-    """Record a notice once per payment_notice_id and apply it, in one transaction. Pushed
-    notices come here after their hash is checked; notices fetched with 091 come here directly
-    (the mutual-TLS connection to PAYGENT authenticated them). A notice already recorded is a
-    duplicate, unless its processing failed: then this delivery retries it. Raises when the
-    notice could not be applied (it is then kept as failed, to be retried)."""
+    """Record a notice once per payment_notice_id and apply it, in one short write
+    transaction. Pushed notices come here after their hash is checked; notices fetched with
+    091 come here directly (the mutual-TLS connection to PAYGENT authenticated them). The
+    record is inserted last, with its outcome: its unique key makes a second delivery that got
+    this far roll back everything it did and count as a duplicate (it found the payment
+    already moved, under the same row lock, so it changed nothing). A notice already recorded
+    is a duplicate, unless its processing failed: then this delivery retries it. Raises when
+    the notice could not be applied (it is then kept as failed, to be retried)."""
     notice = Notice.from_fields(fields)
     if not notice.payment_notice_id:
         return "forged"
+    begin_write()
     record = _record(shop, notice, fields, "received")
-    db.session.add(record)
     try:
-        db.session.flush()  # the unique key: the first delivery of a notice records it
+        outcome = _apply(shop, notice, record)
+        record.outcome = outcome
+        db.session.add(record)
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
+        if _recorded(shop, notice) is None:  # not the notice's key: a real failure
+            _keep_failed(shop, notice, fields)
+            raise
         return _delivered_again(shop, notice)
-    try:
-        return _apply_recorded(shop, notice, record)
-    except Exception:
+    except BaseException:
+        db.session.rollback()
         _keep_failed(shop, notice, fields)
         raise
+    try:
+        db.session.commit()
+    except IntegrityError:  # the key, where the database checks it at commit
+        db.session.rollback()
+        return _delivered_again(shop, notice)
+    return outcome
+
+
+def _recorded(shop, notice: Notice) -> PaymentNotice | None:
+    return db.session.scalar(select(PaymentNotice).where(
+        PaymentNotice.shop_id == shop.id,
+        PaymentNotice.payment_notice_id == notice.payment_notice_id[:20]))
 
 
 def _delivered_again(shop, notice: Notice) -> str:
     """A notice already recorded: a duplicate, unless its processing failed, when this
     delivery retries it."""
-    known = db.session.scalar(select(PaymentNotice).where(
-        PaymentNotice.shop_id == shop.id,
-        PaymentNotice.payment_notice_id == notice.payment_notice_id[:20]))
+    known = _recorded(shop, notice)
     if known is None or known.outcome != "failed":
         return "duplicate"
     outcome = _claim_and_apply(shop, known.id, "failed")
@@ -159,10 +178,8 @@ def _apply_recorded(shop, notice: Notice, record: PaymentNotice) -> str:
 
 
 def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
-    payment = None
-    if notice.payment_id:
-        payment = db.session.scalar(select(Payment).where(
-            Payment.shop_id == shop.id, Payment.paygent_payment_id == notice.payment_id))
+    payment = _locked_payment(shop, notice.payment_id) if notice.payment_id else None
+    locked = payment is not None
     order = payment.order if payment else db.session.scalar(select(Order).where(
         Order.shop_id == shop.id, Order.number == notice.trading_id))
     if order is None:
@@ -188,7 +205,8 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         return _authorized(order, method, reference, notice)
     if payment is None:
         return "unmatched"
-    payment = operations.lock_payment(payment.id)  # one booking at a time per payment
+    if not locked:
+        payment = operations.lock_payment(payment.id)  # one booking at a time per payment
     if notice.payment_id and payment.paygent_payment_id not in ("", notice.payment_id):
         # A partial refund booked while this notice waited for the lock moved the order to
         # the remainder's payment: the notice speaks of the payment it replaced.
@@ -204,6 +222,17 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
                   f"「{method.status_name(notice.payment_status)}」に更新"
                   f"（取引ID : {payment.paygent_payment_id}）")
     return _book_amount(order, payment, notice, "applied")
+
+
+def _locked_payment(shop, paygent_payment_id: str) -> Payment | None:
+    """The one lookup of an ordinary notice: the payment by its 取引ID, with its order, taking
+    the payment's row lock (PostgreSQL; SQLite has serialised writers). A payment whose 取引ID
+    changed while this waited for the lock (a partial refund moved the order to the rest's
+    new ID) no longer matches, and the notice is matched by its order instead."""
+    return db.session.scalar(
+        select(Payment).options(joinedload(Payment.order, innerjoin=True)).where(
+            Payment.shop_id == shop.id, Payment.paygent_payment_id == paygent_payment_id)
+        .with_for_update(of=Payment).execution_options(populate_existing=True))
 
 
 def _book_amount(order: Order, payment: Payment, notice: Notice, outcome: str) -> str:

@@ -221,7 +221,7 @@ def test_a_run_whose_process_stopped_is_resumed_and_captures_each_order_once(
     operations.run(run.shop_id, done.id, "capture", staff=staff, source="bulk")
     bulk._finish_item(items[0].id, "success", "", "")  # booked before the process died
     attempt_id = operations._claim(run.shop_id, in_flight.id, "capture", None, staff, "bulk",
-                                   None)
+                                   None).attempt_id
     db.session.get(PaymentAttempt, attempt_id).created_at = long_ago
     db.session.commit()
     sandbox.control(f"payments/{in_flight.payment.paygent_payment_id}/change",

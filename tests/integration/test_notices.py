@@ -188,23 +188,24 @@ def test_an_authorised_amount_that_differs_holds_the_order(client, shops):
 
 def test_a_notice_waiting_while_a_partial_refund_moves_the_order_leaves_the_rest_alone(
         app, client, shops, monkeypatch):
-    """On PostgreSQL a notice can find the order's payment by its 取引ID, then wait for the row
-    lock while a partial refund's reply is booked, which moves the order to the remainder's
-    new 取引ID. The notice (返金済 of the payment that was replaced) must leave it alone."""
+    """On PostgreSQL a notice can wait for the payment's row lock while a partial refund's reply
+    is booked, which moves the order to the remainder's new 取引ID. The notice (返金済 of the
+    payment that was replaced) must leave it alone."""
     from cart import operations
+    from cart.notices import services
 
     from .order_helpers import paid_order
     order = paid_order(app, shops)
     assert operations.run(order.shop_id, order.id, "capture").kind == "done"
     old_id, total, order_id = order.payment.paygent_payment_id, order.payment.amount, order.id
-    real_lock = operations.lock_payment
+    real_lookup = services._locked_payment
 
-    def refund_books_first(payment_pk):
-        monkeypatch.setattr(operations, "lock_payment", real_lock)
+    def refund_books_first(shop, paygent_payment_id):
+        monkeypatch.setattr(services, "_locked_payment", real_lookup)
         assert operations.run(order.shop_id, order_id, "refund", 1000).kind == "done"
-        return real_lock(payment_pk)
+        return real_lookup(shop, paygent_payment_id)
 
-    monkeypatch.setattr(operations, "lock_payment", refund_books_first)
+    monkeypatch.setattr(services, "_locked_payment", refund_books_first)
     fields = {"payment_notice_id": "880001", "payment_id": old_id, "trading_id": order.number,
               "payment_type": "22", "payment_status": "60", "payment_amount": str(total)}
     assert post(client, {**fields, "hc": notice_hash(fields, HASH_KEY)}).get_data() == \

@@ -355,7 +355,8 @@ def _claim_then_stop(order, minutes_ago: float) -> int:
     """What a web process leaves behind when it dies right after claiming a capture: the
     attempt claimed, the payment marked in flight, nothing booked."""
     from datetime import timedelta
-    attempt_id = operations._claim(order.shop_id, order.id, "capture", None, None, "order", None)
+    attempt_id = operations._claim(order.shop_id, order.id, "capture", None, None, "order",
+                                   None).attempt_id
     attempt = db.session.get(PaymentAttempt, attempt_id)
     attempt.created_at = operations.now() - timedelta(minutes=minutes_ago)
     db.session.commit()
@@ -409,8 +410,8 @@ def test_an_inquiry_overtaken_by_a_capture_does_not_move_the_payment_back(
     staff member's 売上確定 completes. The older answer must not undo the capture."""
     real_client_for = operations.client_for
 
-    def overtaken(account, order_id=None):
-        gateway = real_client_for(account, order_id)
+    def overtaken(account, order_id=None, log=None):
+        gateway = real_client_for(account, order_id, log)
         inquire = gateway.inquire
 
         def answer_then_capture(**key):

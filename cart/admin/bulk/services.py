@@ -5,6 +5,8 @@ its own transactions, so one failure stays one failure and two overlapping runs 
 click on the order page) capture an order once; the loser counts it as done.
 """
 import logging
+import queue
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +20,7 @@ from sqlalchemy.orm import contains_eager
 from cart import history, jobs, operations
 from cart.extensions import begin_write, db
 from cart.models import BulkRun, BulkRunItem, Order, Payment
+from cart.models.bulk import log_text
 from cart.models.base import utcnow
 from payments import methods
 from payments.methods import CAPTURE
@@ -107,8 +110,11 @@ def new_token() -> str:
 
 
 def execute(run_id: int) -> None:
-    """The job: capture every order of the run still to do, a bounded number of telegrams at a
-    time. Started once per queueing (queued → running); a resumed run does only what is left."""
+    """The job: capture every order of the run still to do. All of them are claimed up front
+    in one transaction; then a bounded number of slots send their telegrams, and each result
+    is booked with the run's item and the order's 変更履歴 line in one transaction. An order
+    another operation holds is handled on its own (waited for). Started once per queueing
+    (queued → running); a resumed run does only what is left."""
     app = current_app._get_current_object()
     started = db.session.execute(update(BulkRun).where(
         BulkRun.id == run_id, BulkRun.status == "queued").values(
@@ -117,12 +123,24 @@ def execute(run_id: int) -> None:
     if started.rowcount != 1:
         return
     run = db.session.get(BulkRun, run_id)
-    item_ids = [i.id for i in run.items if i.outcome == "pending"]
+    pending = [(i.id, i.order_id) for i in run.items if i.outcome == "pending"]
     shop_id, staff_id = run.shop_id, run.staff_id
-    db.session.commit()
+    claims = _claim_all(shop_id, staff_id, pending)
     width = max(1, int(app.config.get("BULK_CONCURRENCY", 8)))
+    replies: queue.Queue = queue.Queue()
+    booker = threading.Thread(target=_book_replies, args=(app, run_id, staff_id, replies),
+                              name=f"bulk-{run_id}-book")
+    booker.start()
 
     def one(item_id):
+        claimed = claims.get(item_id)
+        if claimed is not None:  # the slot only sends; the booker books
+            try:
+                replies.put((item_id, claimed, operations.send(claimed)))
+            except Exception:  # left claimed: the periodic round settles it with 094
+                log.exception("bulk run %s item %s", run_id, item_id)
+                replies.put((item_id, None, None))
+            return
         with app.app_context():
             try:
                 _capture_item(shop_id, staff_id, item_id)
@@ -132,11 +150,63 @@ def execute(run_id: int) -> None:
             finally:
                 db.session.remove()
 
-    with ThreadPoolExecutor(max_workers=width, thread_name_prefix=f"bulk-{run_id}") as pool:
-        list(pool.map(one, item_ids))
+    try:
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix=f"bulk-{run_id}") as pool:
+            list(pool.map(one, [item_id for item_id, _ in pending]))
+    finally:
+        replies.put(None)
+        booker.join()
     db.session.execute(update(BulkRun).where(BulkRun.id == run_id).values(
         status="done", finished_at=utcnow()))
     db.session.commit()
+
+
+def _book_replies(app, run_id: int, staff_id: int, replies: queue.Queue) -> None:
+    """Book each reply as it comes (the outcome, the run's item, the 変更履歴 line: one
+    transaction each), so the sending slots never wait for the database."""
+    with app.app_context():
+        try:
+            while (reply := replies.get()) is not None:
+                item_id, claimed, result = reply
+                try:
+                    if claimed is None:
+                        _finish_item(item_id, "failed", "E999", "システムエラー")
+                        continue
+                    operations.book(claimed, result, also=lambda outcome: _item_booked(
+                        run_id, item_id, staff_id, _KINDS[outcome.kind], outcome.code,
+                        outcome.message))
+                except Exception:  # one order's failure must not stop the others
+                    log.exception("bulk run %s item %s", run_id, item_id)
+                    db.session.rollback()
+                    _finish_item(item_id, "failed", "E999", "システムエラー")
+        finally:
+            db.session.remove()
+
+
+_KINDS = {"done": "success", "failed": "failed", "unknown": "unknown"}
+
+
+def _claim_all(shop_id: int, staff_id: int, pending: list[tuple[int, int]]) -> dict:
+    """Claim the capture of every pending order in one writer transaction: item id → Claimed,
+    or None for an order that cannot be claimed now (done or held elsewhere: handled one by
+    one). Should the transaction fail, every order is handled one by one."""
+    from cart.models import Staff
+    claims = {}
+    try:
+        begin_write()
+        staff = db.session.get(Staff, staff_id)
+        for item_id, order_id in pending:
+            try:
+                claims[item_id] = operations.claim_in_transaction(
+                    shop_id, order_id, CAPTURE, staff=staff, source="bulk")
+            except operations.Refused:
+                claims[item_id] = None
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("bulk run claims for shop %s: handling the orders one by one", shop_id)
+        return {}
+    return claims
 
 
 def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
@@ -171,29 +241,39 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
 
 
 def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
-    """Book one order's result, its 変更履歴 line and the run's counters, in one transaction;
-    once per item, even if a resumed run overlaps the one it replaced."""
+    """Book one order's result (not an operation's outcome, which ``operations.book`` books
+    with the item) in a transaction of its own."""
     try:
         begin_write()
-        booked = db.session.execute(update(BulkRunItem).where(
-            BulkRunItem.id == item_id, BulkRunItem.outcome == "pending").values(
-            outcome=outcome, code=code or "", message=(message or "")[:300],
-            finished_at=utcnow()))
-        if booked.rowcount != 1:
-            db.session.rollback()
-            return
-        item = db.session.get(BulkRunItem, item_id, populate_existing=True)
-        counter = BulkRun.succeeded if outcome == "success" else BulkRun.failed
-        db.session.execute(update(BulkRun).where(BulkRun.id == item.run_id).values(
-            {counter: counter + 1}))
-        order = db.session.get(Order, item.order_id)
+        item = db.session.get(BulkRunItem, item_id)
         run = db.session.get(BulkRun, item.run_id)
-        history.record(order, f"注文番号 : {order.number} 外部決済一括処理（売上確定処理） : "
-                              f"{item.log_text}", run.staff)
+        _item_booked(run.id, item_id, run.staff_id, outcome, code, message)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _item_booked(run_id: int, item_id: int, staff_id: int, outcome: str, code: str,
+                 message: str) -> bool:
+    """In the caller's writer transaction: the item's result, the run's counters and the
+    order's 変更履歴 line; once per item, even if a resumed run overlaps the one it replaced."""
+    from cart.models import Staff
+    booked = db.session.execute(update(BulkRunItem).where(
+        BulkRunItem.id == item_id, BulkRunItem.outcome == "pending").values(
+        outcome=outcome, code=code or "", message=(message or "")[:300],
+        finished_at=utcnow()).returning(BulkRunItem.order_id))
+    order_id = booked.scalar()
+    if order_id is None:
+        return False
+    counter = BulkRun.succeeded if outcome == "success" else BulkRun.failed
+    db.session.execute(update(BulkRun).where(BulkRun.id == run_id).values(
+        {counter: counter + 1}))
+    order = db.session.get(Order, order_id)
+    history.record(order, f"注文番号 : {order.number} 外部決済一括処理（売上確定処理） : "
+                          f"{log_text(outcome, code)}",
+                   db.session.get(Staff, staff_id))
+    return True
 
 
 def resume_interrupted(limit: int = 100) -> list[int]:
