@@ -12,9 +12,13 @@ from payments.methods import CAPTURE, Method
 
 
 def accept_and_commit(order: Order, method: Method, reference: str, paygent_payment_id: str,
-                      status: str, amount: int, source: str = "決済画面") -> bool:
-    """``accept_payment`` in a transaction of its own (the browser callback, the demo data)."""
+                      status: str, amount: int, source: str = "決済画面",
+                      telegrams=None) -> bool:
+    """``accept_payment`` in a transaction of its own (the browser callback, the demo data),
+    with the payment log of the telegram that verified it (``telegrams``)."""
     with transaction():
+        if telegrams is not None:
+            telegrams.book()
         return accept_payment(order, method, reference, paygent_payment_id, status, amount,
                               source)
 

@@ -1,8 +1,11 @@
 """Checkout forms (K1–K3). Messages in Japanese, next to the field."""
 import re
 import unicodedata
+from functools import lru_cache
 
+from markupsafe import Markup, escape
 from wtforms import EmailField, RadioField, SelectField, StringField
+from wtforms.widgets import Select, html_params
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
 from cart.fields import JapaneseForm
@@ -39,6 +42,25 @@ def _kana(value):
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in value)
 
 
+class FixedOptionsSelect(Select):
+    """A select whose options never change (the 47 都道府県): rendered once per chosen value
+    and kept, instead of option by option on every page."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and "required" in getattr(field, "flags", []):
+            kwargs["required"] = True
+        selected = None if field.data is None else str(field.data)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>"
+                      f"{_options(tuple(field.choices), selected)}</select>")
+
+
+@lru_cache(maxsize=256)
+def _options(choices: tuple, selected: str | None) -> str:
+    return "".join(f'<option{" selected" if value == selected else ""} value="{escape(value)}">'
+                   f"{escape(label)}</option>" for value, label in choices)
+
+
 class BuyerForm(JapaneseForm):
     """購入者情報 (K1); 携帯電話番号 shown / required per the shop's settings (P5)."""
     buyer_name = StringField("氏名", filters=[_nfkc], validators=[
@@ -49,7 +71,8 @@ class BuyerForm(JapaneseForm):
     zip_code = StringField("郵便番号", filters=[_digits], validators=[
         DataRequired("郵便番号を入力してください。")])
     prefecture = SelectField("都道府県", choices=[("", "選択してください")] + [
-        (p, p) for p in PREFECTURES], validate_choice=False, validators=[
+        (p, p) for p in PREFECTURES], validate_choice=False, widget=FixedOptionsSelect(),
+        validators=[
         DataRequired("都道府県を選択してください。"),
         AnyOf(PREFECTURES, "都道府県を選択してください。")])
     city = StringField("市区町村", filters=[_nfkc], validators=[

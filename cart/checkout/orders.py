@@ -29,10 +29,9 @@ class CheckoutError(Exception):
 def _next_number(shop_id: int) -> str:
     # The increment takes the write lock on the settings row, so two checkouts of one
     # shop can never draw the same number.
-    db.session.execute(update(ShopSettings).where(ShopSettings.shop_id == shop_id)
-                       .values(order_seq=ShopSettings.order_seq + 1))
-    seq = db.session.scalar(select(ShopSettings.order_seq).where(
-        ShopSettings.shop_id == shop_id))
+    seq = db.session.execute(update(ShopSettings).where(ShopSettings.shop_id == shop_id)
+                             .values(order_seq=ShopSettings.order_seq + 1)
+                             .returning(ShopSettings.order_seq)).scalar()
     if seq is None:
         raise RuntimeError("shop has no settings row")
     return f"order{seq:05d}"
@@ -145,7 +144,12 @@ def place_order(shop: Shop, draft: Draft, pending_id=None) -> Order:
 
 
 
-def start_payment(shop: Shop, draft: Draft, pending_id=None) -> Order:
-    """Create the order as 決済処理中 with stock reserved, for a method's payment step."""
+def start_payment(shop: Shop, draft: Draft, pending_id=None, then=None):
+    """Create the order as 決済処理中 with stock reserved, for a method's payment step.
+    ``then(order)``, when given, runs before the commit (while the order just written is
+    still loaded) and its result is returned with the order."""
     with transaction():
-        return write_order(shop, draft, pending_id)
+        order = write_order(shop, draft, pending_id)
+        if then is None:
+            return order
+        return order, then(order)

@@ -36,7 +36,7 @@ class PaygentAccount(Stable, ShopOwned, Timestamps, db.Model):
     ca_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
     paidy_public_key: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     capture_mode: Mapped[str] = mapped_column(String(12), nullable=False, default="auth")
-    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
     @property
     def environment_name(self) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cart.acceptance import accept_and_commit
 from cart.checkout.orders import Draft, start_payment
 from cart.extensions import db, transaction
-from cart.gateway import account_for, client_for
+from cart.gateway import TelegramLog, account_for, client_for
 from cart.models import Order, Payment, Shop
 from cart.review import flag
 from payments.methods import paidy as lib
@@ -29,8 +29,7 @@ UNAVAILABLE_MESSAGE = ("ただいまお支払いを確認できません。時�
 
 def start_paidy(shop: Shop, draft: Draft, pending_id=None) -> tuple[Order, dict]:
     """Create the order as 決済処理中 with stock reserved; return it and the Paidy payload."""
-    order = start_payment(shop, draft, pending_id)
-    return order, paidy_payload(shop, order)
+    return start_payment(shop, draft, pending_id, then=lambda order: paidy_payload(shop, order))
 
 
 def paidy_payload(shop: Shop, order: Order) -> dict:
@@ -78,9 +77,12 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
         return PaidyOutcome("refused", order, UNVERIFIED_MESSAGE)
     account = account_for(shop.id)
     order_id = order.id
+    telegrams = TelegramLog(shop.id, order_id)  # logged with what the answer leads to
     db.session.commit()  # no transaction stays open while PAYGENT answers
-    result = client_for(account).verify_paidy(paidy_payment_id)
+    result = client_for(account, order_id, telegrams).verify_paidy(paidy_payment_id)
     order = db.session.get(Order, order_id)
+    if result.unknown or not result.ok:
+        telegrams.write_alone()
     if result.unknown:
         return PaidyOutcome("pending", order)
     if not result.ok:
@@ -99,15 +101,24 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
             problems.append("通貨がJPYではありません")
     if problems:
         _flag(order, "ペイディ決済の検証に失敗しました：" + "、".join(problems)
-              + f"（ペイディ決済ID：{paidy_payment_id}）")
+              + f"（ペイディ決済ID：{paidy_payment_id}）", telegrams)
         return PaidyOutcome("refused", order, UNVERIFIED_MESSAGE)
-    accepted = accept_and_commit(order, lib.PAIDY, paidy_payment_id, result.get("payment_id"),
-                                 result.get("payment_status") or lib.AUTHORIZED, order.total)
+    try:
+        accepted = accept_and_commit(order, lib.PAIDY, paidy_payment_id,
+                                     result.get("payment_id"),
+                                     result.get("payment_status") or lib.AUTHORIZED,
+                                     order.total, telegrams=telegrams)
+    except BaseException:
+        telegrams.write_alone()
+        raise
     return PaidyOutcome("done" if accepted or order.status == "new" else "refused", order,
                         "" if order.status == "new" else UNVERIFIED_MESSAGE)
 
 
-def _flag(order: Order, text: str) -> None:
-    """Flag the order from the browser callback, in a transaction of its own."""
+def _flag(order: Order, text: str, telegrams: TelegramLog | None = None) -> None:
+    """Flag the order from the browser callback, in a transaction of its own (with the log of
+    the telegram that found the problem)."""
     with transaction():
+        if telegrams is not None:
+            telegrams.book()
         flag(order, text)

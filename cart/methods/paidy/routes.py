@@ -1,7 +1,7 @@
 """The shopper's Paidy pages: the modal's start and result (CSRF in a header), and the logo
 the modal shows."""
 from flask import Blueprint, Response, abort, flash, g, jsonify, request, url_for
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from cart.checkout import draft
 from cart.checkout.current import choice_url, current_draft, finish
@@ -27,8 +27,9 @@ def start():
         order, payload = start_paidy(g.shop, current, draft.get().get("pending_order"))
     except CheckoutError as error:
         return jsonify(error=error.message, redirect=choice_url(g.shop)), 409
-    draft.update(pending_order=order.id)
-    return jsonify(order_number=order.number, payload=payload)
+    # the order's id and number as written, without reading the committed order again
+    draft.update(pending_order=inspect(order).identity[0])
+    return jsonify(order_number=payload["order"]["order_ref"], payload=payload)
 
 
 @bp.post("/checkout/paidy/result")
