@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Integer, and_, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy import text as sql
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional
@@ -119,15 +119,6 @@ class Key:
             return None
         return cls(created, ident)
 
-    def older(self):
-        """Rows after this one in the list (older, or as old with a lower id)."""
-        return and_(Order.created_at <= self.created_at,
-                    or_(Order.created_at < self.created_at, Order.id < self.id))
-
-    def newer(self):
-        """Rows before this one in the list."""
-        return and_(Order.created_at >= self.created_at,
-                    or_(Order.created_at > self.created_at, Order.id > self.id))
 
 
 @dataclass
@@ -148,15 +139,15 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
            after: str | None = None, before: str | None = None) -> Listing:
     """Orders of one tab matching the form, newest first: the page after the row ``after``
     names, the page before ``before``, or else page number ``page``."""
-    where = [Order.shop_id == shop_id]
+    fields, values = (), {}
     if form is not None and form.filled() and form.validate():
-        where += _conditions(form, shop_id)
-        if db.session.get_bind().dialect.name == "postgresql":
+        fields, values = _search_values(form)
+        if fields and db.session.get_bind().dialect.name == "postgresql":
             # A search is planned for its own values: the generic plan of a prepared statement
             # (psycopg prepares repeated ones) cannot use the prefix index for a LIKE and takes
             # a range such as 購入金額 for nearly empty, then reads every row of the tab.
             db.session.execute(sql("SET LOCAL plan_cache_mode = force_custom_plan"))
-    scope = _Scope(where, TABS[tab][1])
+    scope = _Scope(TABS[tab][1], fields, {"shop_id": shop_id, **values})
     after_key, before_key = Key.parse(after), Key.parse(before)
     cursor = after_key or before_key
     total, ahead = scope.count(cursor, inclusive=after_key is not None)
@@ -166,9 +157,9 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
 
     rows = None
     if after_key is not None:
-        rows = scope.rows(after_key.older())
+        rows = scope.rows(after_key, "older")
     elif before_key is not None and ahead >= PAGE_SIZE:
-        rows = scope.rows(before_key.newer(), backwards=True)
+        rows = scope.rows(before_key, "newer", backwards=True)
         ahead -= len(rows)
     if not rows:  # no key, or nothing left on its side of it
         page = min(max(1, page), pages) if cursor is None else (
@@ -180,10 +171,43 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
             rows = scope.rows(backwards=True, limit=total - ahead)
         else:
             key = scope.key_at(ahead, total)
-            rows = scope.rows(key.older()) if key else []
+            rows = scope.rows(key, "older") if key else []
     if not rows:  # the list changed between the statements
         return Listing(rows=[], total=total, pages=pages)
     return _listing(scope, rows, total, ahead)
+
+
+# -- the statements ---------------------------------------------------------------------------
+# Each statement is built once for its shape (tab, which search fields, which kind of seek) and
+# run with its values bound: building a statement of several subqueries costs more than the
+# database takes to run it.
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(shape: tuple, build):
+    found = _STATEMENTS.get(shape)
+    if found is None:
+        found = build()
+        if len(_STATEMENTS) < 2000:  # shapes are few; a bound all the same
+            _STATEMENTS[shape] = found
+    return found
+
+
+def _after(prefix: str):
+    """Rows after the key bound as ``{prefix}_at`` / ``{prefix}_id`` (older, or as old with a
+    lower id)."""
+    at, ident = bindparam(f"{prefix}_at", type_=Order.created_at.type), bindparam(f"{prefix}_id")
+    return and_(Order.created_at <= at, or_(Order.created_at < at, Order.id < ident))
+
+
+def _before(prefix: str):
+    """Rows before the key bound as ``{prefix}_at`` / ``{prefix}_id``."""
+    at, ident = bindparam(f"{prefix}_at", type_=Order.created_at.type), bindparam(f"{prefix}_id")
+    return and_(Order.created_at >= at, or_(Order.created_at > at, Order.id > ident))
+
+
+def _bound(prefix: str, key: Key) -> dict:
+    return {f"{prefix}_at": key.created_at, f"{prefix}_id": key.id}
 
 
 class _Scope:
@@ -192,70 +216,95 @@ class _Scope:
     statuses (受注一覧 is 新規受付 and 決済処理中) would otherwise be read in time order through
     the shop's orders of every status, or sorted whole."""
 
-    def __init__(self, where: list, statuses: tuple[str, ...]):
-        self.where, self.statuses = where, statuses
+    def __init__(self, statuses: tuple[str, ...], fields: tuple[str, ...], values: dict):
+        self.statuses, self.fields, self.values = statuses, fields, values
 
-    def ordered(self, columns, *conditions, backwards=False, limit=PAGE_SIZE, offset=0,
+    def where(self, *statuses: str) -> list:
+        """The tab's (or one status's) rows that match the search."""
+        return [Order.shop_id == bindparam("shop_id"),
+                Order.status.in_(statuses or self.statuses),
+                *(SEARCH_CONDITIONS[name]() for name in self.fields)]
+
+    def run(self, shape: tuple, build, **values):
+        statement = _statement((self.statuses, self.fields) + shape, build)
+        return db.session.execute(statement, {**self.values, **values})
+
+    def ordered(self, columns, *conditions, backwards=False, limit="limit", offset=False,
                 by=("created_at", "id"), join_payment=False):
-        """``select(columns)`` of the rows after ``offset`` in the list's order (or the
-        reverse), at most ``limit``."""
+        """``select(columns)`` of the rows in the list's order (or the reverse), at most as
+        many as the parameter named ``limit`` says (after ``:offset`` rows if ``offset``)."""
         def order(source):
             return [getattr(source, name).asc() if backwards else getattr(source, name).desc()
                     for name in by]
 
-        def leg(statuses, leg_limit):
+        def leg(statuses, limit):
             query = select(*columns)
             if join_payment:
                 query = query.outerjoin(Payment, Payment.order_id == Order.id)
-            return (query.where(*self.where, Order.status.in_(statuses), *conditions)
-                    .order_by(*order(Order)).limit(leg_limit))
+            return (query.where(*self.where(*statuses), *conditions)
+                    .order_by(*order(Order)).limit(limit))
 
+        limit = bindparam(limit, type_=Integer)
         if len(self.statuses) == 1:
             query = leg(self.statuses, limit)
-            return query.offset(offset) if offset else query
-        legs = [leg((status,), limit + offset).subquery() for status in self.statuses]
-        merged = union_all(*(select(one) for one in legs)).subquery()
-        query = select(merged).order_by(*order(merged.c)).limit(limit)
-        return query.offset(offset) if offset else query
+        else:
+            leg_limit = limit + bindparam("offset", type_=Integer) if offset else limit
+            legs = [leg((status,), leg_limit).subquery() for status in self.statuses]
+            merged = union_all(*(select(one) for one in legs)).subquery()
+            query = select(merged).order_by(*order(merged.c)).limit(limit)
+        return query.offset(bindparam("offset", type_=Integer)) if offset else query
 
     def count(self, cursor: Key | None, inclusive: bool) -> tuple[int, int]:
         """The number of matching rows, and how many of them come before ``cursor`` (itself
         included if ``inclusive``). One statement; the rows sharing the cursor's time are
         counted by a subquery, so the main count reads only indexed columns."""
-        where = [*self.where, Order.status.in_(self.statuses)]
         if cursor is None:
-            return db.session.scalar(select(func.count()).select_from(Order).where(*where)), 0
-        same_time = (select(func.count()).select_from(Order)
-                     .where(*where, Order.created_at == cursor.created_at,
-                            Order.id >= cursor.id if inclusive else Order.id > cursor.id)
-                     .correlate(None).scalar_subquery())
-        total, newer, ties = db.session.execute(
-            select(func.count(), func.count().filter(Order.created_at > cursor.created_at),
-                   same_time).select_from(Order).where(*where)).one()
+            return self.run(("count",), lambda: select(func.count()).select_from(Order)
+                            .where(*self.where())).scalar(), 0
+
+        def build():
+            at = bindparam("c_at", type_=Order.created_at.type)
+            ident = bindparam("c_id")
+            same_time = (select(func.count()).select_from(Order)
+                         .where(*self.where(), Order.created_at == at,
+                                Order.id >= ident if inclusive else Order.id > ident)
+                         .correlate(None).scalar_subquery())
+            return (select(func.count(), func.count().filter(Order.created_at > at), same_time)
+                    .select_from(Order).where(*self.where()))
+        total, newer, ties = self.run(("count", inclusive), build, **_bound("c", cursor)).one()
         return total, newer + ties
 
-    def rows(self, *conditions, backwards: bool = False, limit: int = PAGE_SIZE) -> list:
-        """What the list shows of the next ``limit`` rows, in the list's order."""
-        rows = db.session.execute(self.ordered(LIST_COLUMNS, *conditions, backwards=backwards,
-                                               limit=limit, join_payment=True)).all()
-        return rows[::-1] if backwards else rows
+    def rows(self, key: Key | None = None, side: str | None = None, *,
+             backwards: bool = False, limit: int = PAGE_SIZE) -> list:
+        """What the list shows of the ``limit`` rows after (or before) ``key``, in the list's
+        order."""
+        conditions = {"older": lambda: [_after("k")], "newer": lambda: [_before("k")],
+                      None: lambda: []}[side]
+        found = self.run(("rows", side, backwards), lambda: self.ordered(
+            LIST_COLUMNS, *conditions(), backwards=backwards, join_payment=True),
+            limit=limit, **(_bound("k", key) if key else {})).all()
+        return found[::-1] if backwards else found
 
     def neighbours(self, first: Key, behind: int, last: Key, beyond: int):
         """The keys of up to ``behind`` rows before ``first`` and ``beyond`` rows after
         ``last``, nearest first, in one statement; only the keys are read, no row data."""
-        legs = []
-        if behind:
-            legs.append((self.ordered((Order.created_at, Order.id), first.newer(),
-                                      backwards=True, limit=behind).subquery(), 0))
-        if beyond:
-            legs.append((self.ordered((Order.created_at, Order.id), last.older(),
-                                      limit=beyond).subquery(), 1))
-        if not legs:
+        if not behind and not beyond:
             return [], []
-        selects = [select(leg, literal(side, Integer).label("side")) for leg, side in legs]
-        query = union_all(*selects) if len(selects) > 1 else selects[0]
+
+        def build():
+            legs = []
+            if behind:
+                legs.append(self.ordered((Order.created_at, Order.id), _before("f"),
+                                         backwards=True, limit="behind").subquery())
+            if beyond:
+                legs.append(self.ordered((Order.created_at, Order.id), _after("l"),
+                                         limit="beyond").subquery())
+            selects = [select(leg, literal(side, Integer).label("side"))
+                       for leg, side in zip(legs, [0, 1] if behind else [1])]
+            return union_all(*selects) if len(selects) > 1 else selects[0]
+        values = {**_bound("f", first), **_bound("l", last), "behind": behind, "beyond": beyond}
         back, ahead = [], []
-        for row in db.session.execute(query):
+        for row in self.run(("neighbours", bool(behind), bool(beyond)), build, **values).all():
             (ahead if row.side else back).append(row)
         # nearest first, whatever order the two ranges arrive in
         back.sort(key=lambda row: (row.created_at, row.id))
@@ -267,17 +316,20 @@ class _Scope:
         the one place the list counts its way through rows, in the time index only (no row
         data), from whichever end is nearer; then among the rows of that exact time by id."""
         backwards = position > total - position
-        query = self.ordered((Order.created_at,), backwards=backwards, limit=1, by=("created_at",),
-                             offset=total - position if backwards else position - 1)
-        created = db.session.scalar(query)
+        created = self.run(("time at", backwards), lambda: self.ordered(
+            (Order.created_at,), backwards=backwards, offset=True, by=("created_at",)),
+            limit=1, offset=total - position if backwards else position - 1).scalar()
         if created is None:
             return None
-        where = [*self.where, Order.status.in_(self.statuses)]
-        newer = (select(func.count()).select_from(Order)
-                 .where(*where, Order.created_at > created).correlate(None).scalar_subquery())
-        same_time = db.session.execute(
-            select(Order.id, newer.label("newer")).where(*where, Order.created_at == created)
-            .order_by(Order.id.desc())).all()
+
+        def build():
+            at = bindparam("t_at", type_=Order.created_at.type)
+            newer = (select(func.count()).select_from(Order)
+                     .where(*self.where(), Order.created_at > at)
+                     .correlate(None).scalar_subquery())
+            return (select(Order.id, newer.label("newer"))
+                    .where(*self.where(), Order.created_at == at).order_by(Order.id.desc()))
+        same_time = self.run(("ids at",), build, t_at=created).all()
         index = position - 1 - (same_time[0].newer if same_time else 0)
         if not 0 <= index < len(same_time):
             return None
@@ -319,46 +371,73 @@ def _listing(scope: _Scope, rows: list, total: int, ahead: int) -> Listing:
     return listing
 
 
-def _conditions(form: OrderSearchForm, shop_id: int) -> list:
+# -- the search form's conditions ---------------------------------------------------------------
+def _like_prefix(column, name: str):
+    return column.like(bindparam(name, type_=column.type), escape="/")
+
+
+def _trade():
+    # every stored method is one of CODES: the condition lets the (method, reference) key
+    # serve the match, so the two branches are two index lookups
+    trade = bindparam("trade_id", type_=Payment.reference.type)
+    return Order.id.in_(select(Payment.order_id).where(
+        Payment.shop_id == bindparam("shop_id"),
+        (Payment.paygent_payment_id == trade)
+        | (Payment.method.in_(methods.CODES) & (Payment.reference == trade))))
+
+
+# Every condition uses an index beginning with shop_id (names match by prefix for that reason).
+SEARCH_CONDITIONS = {
+    "number": lambda: Order.number == bindparam("number"),
+    "payment_kind": lambda: Order.payment_kind == bindparam("payment_kind"),
+    "date_from": lambda: Order.created_at >= bindparam("date_from", type_=Order.created_at.type),
+    "date_to": lambda: Order.created_at < bindparam("date_to", type_=Order.created_at.type),
+    "name": lambda: _like_prefix(Order.buyer_name, "name"),
+    "kana": lambda: _like_prefix(Order.buyer_kana, "kana"),
+    "email": lambda: Order.email == bindparam("email"),
+    "phone": lambda: (Order.tel == bindparam("phone")) | (Order.mobile == bindparam("phone")),
+    "amount_min": lambda: Order.total >= bindparam("amount_min", type_=Integer),
+    "amount_max": lambda: Order.total <= bindparam("amount_max", type_=Integer),
+    "cart_type": lambda: Order.cart_type == bindparam("cart_type"),
+    "trade_id": _trade,
+}
+
+
+def _search_values(form: OrderSearchForm) -> tuple[tuple[str, ...], dict]:
+    """Which conditions the form sets, and their values."""
     def text(field):
         return (field.data or "").strip()
 
-    where = []
+    def prefix(value: str) -> str:  # LIKE 'value%' with value's own % and _ taken literally
+        return value.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+    values = {}
     if text(form.number):
-        where.append(Order.number == text(form.number))
+        values["number"] = text(form.number)
     if form.payment_kind.data:
-        where.append(Order.payment_kind == form.payment_kind.data)
+        values["payment_kind"] = form.payment_kind.data
     # 0001-01-01 and 9999-12-31 limit nothing (and have no day before / after to compute).
     if form.date_from.data and form.date_from.data > date.min:
-        where.append(Order.created_at >= _jst_start(form.date_from.data))
+        values["date_from"] = _jst_start(form.date_from.data)
     if form.date_to.data and form.date_to.data < date.max:
-        where.append(Order.created_at < _jst_start(form.date_to.data + timedelta(days=1)))
-    # Names and contacts: prefix match, so the (shop_id, column) indexes serve them.
+        values["date_to"] = _jst_start(form.date_to.data + timedelta(days=1))
     if text(form.name):
-        where.append(Order.buyer_name.startswith(text(form.name), autoescape=True))
+        values["name"] = prefix(text(form.name))
     if text(form.kana):
-        where.append(Order.buyer_kana.startswith(text(form.kana), autoescape=True))
+        values["kana"] = prefix(text(form.kana))
     if text(form.email):
-        where.append(Order.email == text(form.email).lower())
+        values["email"] = text(form.email).lower()
     if text(form.phone):
-        digits = "".join(c for c in text(form.phone) if c.isdigit())
-        where.append((Order.tel == digits) | (Order.mobile == digits))
+        values["phone"] = "".join(c for c in text(form.phone) if c.isdigit())
     if form.amount_min.data is not None:
-        where.append(Order.total >= form.amount_min.data)
+        values["amount_min"] = form.amount_min.data
     if form.amount_max.data is not None:
-        where.append(Order.total <= form.amount_max.data)
+        values["amount_max"] = form.amount_max.data
     if form.cart_type.data:
-        where.append(Order.cart_type == form.cart_type.data)
+        values["cart_type"] = form.cart_type.data
     if text(form.trade_id):
-        trade = text(form.trade_id)
-        matching = select(Payment.order_id).where(
-            Payment.shop_id == shop_id,
-            # every stored method is one of CODES: the condition lets the (method, reference)
-            # key serve the match, so the two branches are two index lookups
-            (Payment.paygent_payment_id == trade)
-            | (Payment.method.in_(methods.CODES) & (Payment.reference == trade)))
-        where.append(Order.id.in_(matching))
-    return where
+        values["trade_id"] = text(form.trade_id)
+    return tuple(values), values
 
 
 def _jst_start(day) -> datetime:
