@@ -2,7 +2,7 @@ from datetime import datetime
 
 from sqlalchemy import (CheckConstraint, DateTime, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from cart.extensions import Stable, db
 from cart.security.secrets import EncryptedText
@@ -37,6 +37,8 @@ class PaygentAccount(Stable, ShopOwned, Timestamps, db.Model):
     paidy_public_key: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     capture_mode: Mapped[str] = mapped_column(String(12), nullable=False, default="auth")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    # whether there is a logo, without loading it
+    has_logo: Mapped[bool] = column_property(logo_png.isnot(None))
 
     @property
     def environment_name(self) -> str:

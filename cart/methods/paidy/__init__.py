@@ -41,7 +41,7 @@ class PaidyMethod(CartMethod):
     def confirm_context(self, shop) -> dict:
         account = account_for(shop.id)
         logo = ""
-        if account and account.logo_png:
+        if account and account.has_logo:
             logo = url_for("paidy.logo", v=account.updated_at.timestamp(), _external=True)
         return {"paidy_script": paidy_script_url(account), "paidy_key": account.paidy_public_key,
                 "paidy_logo": logo}
