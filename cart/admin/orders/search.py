@@ -256,23 +256,36 @@ class _Scope:
 
     def count(self, cursor: Key | None, inclusive: bool) -> tuple[int, int]:
         """The number of matching rows, and how many of them come before ``cursor`` (itself
-        included if ``inclusive``). One statement; the rows sharing the cursor's time are
+        included if ``inclusive``). One statement, counting each status's index range (read
+        from the index alone when the search allows); the rows sharing the cursor's time are
         counted by a subquery, so the main count reads only indexed columns."""
-        if cursor is None:
-            return self.run(("count",), lambda: select(func.count()).select_from(Order)
-                            .where(*self.where())).scalar(), 0
+        at = bindparam("c_at", type_=Order.created_at.type)
+
+        def counts(statuses):
+            columns = [func.count().label("total")]
+            if cursor is not None:
+                columns.append(func.count().filter(Order.created_at > at).label("newer"))
+            return select(*columns).select_from(Order).where(*self.where(*statuses))
 
         def build():
-            at = bindparam("c_at", type_=Order.created_at.type)
+            if len(self.statuses) == 1:
+                query = counts(self.statuses)
+            else:
+                legs = union_all(*(counts((status,)) for status in self.statuses)).subquery()
+                query = select(*(func.sum(column) for column in legs.c))
+            if cursor is None:
+                return query
             ident = bindparam("c_id")
             same_time = (select(func.count()).select_from(Order)
                          .where(*self.where(), Order.created_at == at,
                                 Order.id >= ident if inclusive else Order.id > ident)
                          .correlate(None).scalar_subquery())
-            return (select(func.count(), func.count().filter(Order.created_at > at), same_time)
-                    .select_from(Order).where(*self.where()))
-        total, newer, ties = self.run(("count", inclusive), build, **_bound("c", cursor)).one()
-        return total, newer + ties
+            return query.add_columns(same_time)
+
+        shape = ("count", cursor is not None, inclusive)
+        found = self.run(shape, build, **(_bound("c", cursor) if cursor else {})).one()
+        found = [int(value or 0) for value in found]  # a sum comes back as a decimal
+        return (found[0], 0) if cursor is None else (found[0], found[1] + found[2])
 
     def rows(self, key: Key | None = None, side: str | None = None, *,
              backwards: bool = False, limit: int = PAGE_SIZE) -> list:
