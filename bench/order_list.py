@@ -1,14 +1,21 @@
 """受注一覧 and searches on 100,000 orders across 100 shops (SQLite): p50 / p95 in ms.
 
 Each measured request goes through the Flask test client as a signed-in staff member, so the
-figures include the query, the count for 「N件HIT」 and rendering 50 rows.
+figures include the query, the count for 「N件HIT」, the keys the pager's links carry and
+rendering 50 rows. Page 10 is measured as typed (``?page=10``) and as its pager link opens it
+(``after=`` the key of the row before the page). The database lives in a temporary folder that
+is removed at the end, also after an error or a SIGTERM. The last line printed is one JSON
+object with the figures.
 
     .venv/bin/python bench/order_list.py [--orders 100000] [--shops 100] [--runs 200]
 """
 import argparse
+import json
 import os
 import random
 import re
+import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -65,7 +72,26 @@ def measure(client, path, args_list, runs) -> tuple[float, float]:
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
     times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+    return statistics.median(times), times[max(0, round(len(times) * 0.95) - 1)]
+
+
+def pager_link(app, shop_no: int, page: int) -> dict:
+    """The arguments of the pager's link to ``page`` of 受注一覧: the key of the row before it."""
+    from cart.admin.orders.search import TABS, Key
+    from cart.extensions import db
+    from cart.models import Order, Shop
+    with app.app_context():
+        shop_id = db.session.scalar(db.select(Shop.id).where(Shop.code == f"shop{shop_no:03d}"))
+        row = db.session.execute(
+            db.select(Order.created_at, Order.id)
+            .where(Order.shop_id == shop_id, Order.status.in_(TABS["active"][1]))
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .offset((page - 1) * 50 - 1).limit(1)).one()
+        return {"page": str(page), "after": Key.of(row).token()}
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def main() -> None:
@@ -76,19 +102,31 @@ def main() -> None:
     args = parser.parse_args()
     import logging
     logging.disable(logging.WARNING)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
+    folder = tempfile.mkdtemp(prefix="cart-bench-")
+    try:
+        run(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args, folder: str) -> None:
     from flask_migrate import upgrade
+
     from cart import create_app
     from cart.config import Config
-    folder = tempfile.mkdtemp(prefix="cart-bench-")
+    from cart.extensions import db
     app = create_app(Config, SECRET_KEY="bench", SANDBOX_ENABLED=False, LOG_LEVEL="WARNING",
-                     PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+                     PASSWORD_HASH_METHOD="pbkdf2:sha256:1000", NOTICE_POLL_MINUTES=0,
+                     REDIS_URL="",
                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{os.path.join(folder, 'cart.sqlite3')}")
     with app.app_context():
         upgrade()
         started = time.perf_counter()
         build(app, args.shops, args.orders)
         print(f"built {args.orders:,} orders across {args.shops} shops in "
-              f"{time.perf_counter() - started:.1f} s (SQLite, {folder})")
+              f"{time.perf_counter() - started:.1f} s (SQLite, in a temporary folder)")
     shop_no, per_shop = max(1, args.shops // 2), args.orders // args.shops
     client = app.test_client()
     page = client.get("/admin/login").get_data(as_text=True)
@@ -98,7 +136,8 @@ def main() -> None:
     rng = random.Random(1)
     cases = {
         "list (受注一覧, page 1)": [{}],
-        "list, page 10": [{"page": "10"}],
+        "list, page 10 (?page=10)": [{"page": "10"}],
+        "list, page 10 (pager link)": [pager_link(app, shop_no, 10)],
         "search by 取引ID": [{"trade_id": f"{shop_no:03d}{rng.randrange(1, args.orders):09d}"}
                             for _ in range(50)],
         "search by name (prefix)": [{"name": s} for s in SURNAMES],
@@ -107,9 +146,15 @@ def main() -> None:
     }
     print(f"{'request':34} {'p50 ms':>8} {'p95 ms':>8}   ({args.runs} runs each, "
           f"{per_shop:,} orders in the shop)")
+    figures = {}
     for label, arg_list in cases.items():
         p50, p95 = measure(client, "/admin/orders/", arg_list, args.runs)
+        figures[label] = {"p50": round(p50, 1), "p95": round(p95, 1)}
         print(f"{label:34} {p50:8.1f} {p95:8.1f}")
+    with app.app_context():
+        db.engine.dispose()
+    print(json.dumps({"bench": "order_list", "orders": args.orders, "shops": args.shops,
+                      "runs": args.runs, "cases": figures}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,17 @@ One shop is made to hold 10,000 orders. Every case is measured twice for that sh
 the tables hold only its 10,000 orders, then with them spread through 1,000,000 orders of all
 shops (same rows for the shop, interleaved in time with the others as real orders would be).
 Each request goes through the Flask test client as the shop's signed-in owner, so the figures
-include the count for 「N件HIT」, the page of 50 rows, the rows' payments and items and the
-rendering. The plans PostgreSQL actually used for the app's statements (after the warm-up, so
-possibly the driver's prepared generic plans) are printed with EXPLAIN ANALYZE output.
+include the count for 「N件HIT」, the page of 50 rows with their payments, the keys the pager's
+links carry and the rendering. Deep pages are measured both as a pager link opens them (the key
+of the row before the page, ``after=``) and as a typed ``?page=N``. The plans PostgreSQL
+actually used for the app's statements (after the warm-up, so possibly the driver's prepared
+generic plans) are printed with EXPLAIN ANALYZE output.
+
+Then the indexes proposed in PROPOSED_INDEXES (not in the migrations yet) are created and every
+case is measured a third time (``--no-proposed`` skips this).
+
+The last line printed is one JSON object with every figure (p50 / p95 / HIT per case and
+layout).
 
 The script starts a throwaway PostgreSQL server (scripts/pg-test-server.sh) on a free loopback
 port, unless DATABASE_URL names a PostgreSQL server; either way it works in a database of its
@@ -14,14 +22,16 @@ own, created for the run (schema from the project's Alembic migrations) and drop
 
     python bench/order_search_pg.py [--orders 1000000] [--shops 1000] [--shop-orders 10000]
                                     [--runs 60] [--warmup 8] [--collation C] [--keep]
-                                    [--no-explain]
+                                    [--no-explain] [--no-proposed]
 """
 import argparse
+import json
 import logging
 import os
 import random
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -36,6 +46,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JST = timezone(timedelta(hours=9))
 SPAN_DAYS = 730           # orders are spread over about two years up to now
 RESERVED_PORTS = {54329, 63799}
+
+# Indexes proposed for the migrations, measured in a third pass. 購入金額 has no index: its count
+# (「N件HIT」) reads every order of the tab from the table, one page each at 1M orders; with
+# this one the count is read from the index alone, 受注日 included for the position of a deep page.
+PROPOSED_INDEXES = [
+    "CREATE INDEX ix_orders_shop_status_total ON orders (shop_id, status, total, created_at)",
+]
 
 # The 40 commonest surnames with their readings, the romanisation used for e-mail addresses
 # and roughly how many people in a thousand carry them; the rest of the thousand slots go to
@@ -454,6 +471,19 @@ def build_cases(pg: Postgres, measured: int, anchor: datetime) -> list[tuple[str
         numbers = rows("SELECT number, status FROM orders WHERE shop_id = %s ORDER BY id")
         people = rows("SELECT email, tel, mobile, status FROM orders WHERE shop_id = %s "
                       "ORDER BY id")
+        # the rows before pages 10, 100 and the last, as the pager's links name them
+        active, completed = ("new", "pending_payment"), ("completed",)
+        keys = {statuses: rows("SELECT created_at, id FROM orders WHERE shop_id = %s AND "
+                               "status = ANY(%s) ORDER BY created_at DESC, id DESC",
+                               list(statuses))
+                for statuses in (active, completed)}
+
+    def link(statuses, page: int) -> dict:
+        from cart.admin.orders.search import Key
+        page = max(2, min(page, (len(keys[statuses]) + 49) // 50))  # a small run has fewer
+        created_at, ident = keys[statuses][(page - 1) * 50 - 1]
+        return {"tab": "completed" if statuses == completed else "active", "page": str(page),
+                "after": Key.at(created_at, ident).token()}
     pick = [pays[rng.randrange(len(pays))] for _ in range(60)] if pays else []
     picked_numbers = [numbers[rng.randrange(len(numbers))] for _ in range(60)]
     picked_people = [people[rng.randrange(len(people))] for _ in range(60)]
@@ -467,12 +497,18 @@ def build_cases(pg: Postgres, measured: int, anchor: datetime) -> list[tuple[str
         months.append({"date_from": jst_day(start),
                        "date_to": jst_day(start + timedelta(days=30))})
     recent = {"date_from": jst_day(anchor - timedelta(days=30)), "date_to": jst_day(anchor)}
+    completed_pages = (sum(1 for p in people if p[3] == "completed") + 49) // 50
     return [
         ("受注一覧 page 1", [{}]),
-        ("受注一覧 page 10", [{"page": "10"}]),
+        ("受注一覧 page 10 (?page=10)", [{"page": "10"}]),
+        ("受注一覧 page 10 (pager link)", [link(active, 10)]),
         ("受注完了一覧 page 1", [{"tab": "completed"}]),
-        ("受注完了一覧 page 10", [{"tab": "completed", "page": "10"}]),
-        ("受注完了一覧 page 100", [{"tab": "completed", "page": "100"}]),
+        ("受注完了一覧 page 10 (?page=10)", [{"tab": "completed", "page": "10"}]),
+        ("受注完了一覧 page 10 (pager link)", [link(completed, 10)]),
+        ("受注完了一覧 page 100 (?page=100)", [{"tab": "completed", "page": "100"}]),
+        ("受注完了一覧 page 100 (pager link)", [link(completed, 100)]),
+        (f"受注完了一覧 last page {completed_pages} (link)",
+         [link(completed, completed_pages)]),
         ("取引ID", [{"tab": tab_of[s], "trade_id": t} for t, _, s in pick]),
         ("取引ID as ペイディ決済ID pay_…", [{"tab": tab_of[s], "trade_id": p}
                                         for _, p, s in pick]),
@@ -502,11 +538,11 @@ def sign_in(client, shop_no: int) -> None:
         raise SystemExit("could not sign in as the measured shop's owner")
 
 
-HIT = re.compile(r"(\d+)件HIT")
+HIT = re.compile(r"(\d+)-\d+番目表示 / (\d+)件HIT")
 
 
 def measure(client, args_list: list[dict], runs: int, warmup: int) -> dict:
-    times, hits = [], []
+    times, hits, firsts = [], [], []
     for i in range(warmup + runs):
         args = args_list[i % len(args_list)]
         started = time.perf_counter()
@@ -517,11 +553,12 @@ def measure(client, args_list: list[dict], runs: int, warmup: int) -> dict:
         if i >= warmup:
             times.append(elapsed)
             found = HIT.search(response.get_data(as_text=True))
-            hits.append(int(found.group(1)) if found else -1)
+            hits.append(int(found.group(2)) if found else -1)
+            firsts.append(int(found.group(1)) if found else -1)
     times.sort()
     return {"p50": statistics.median(times),
             "p95": times[max(0, round(len(times) * 0.95) - 1)],
-            "hits": statistics.median(hits)}
+            "hits": statistics.median(hits), "first": statistics.median(firsts)}
 
 
 def run_cases(app, shop_no: int, cases, runs: int, warmup: int) -> dict:
@@ -583,17 +620,24 @@ def capture_plans(app, shop_no: int, cases, repeat: int) -> dict:
 
 PREPARED_AFTER = 6   # requests per case before the plans are looked at
 DURATION = re.compile(r"duration: ([\d.]+) ms")
-KINDS = ["count (件HIT)", "page of 50", "payments of the page (selectin)",
+KINDS = ["count (件HIT)", "page of 50", "pager links (keys)", "typed page: time at position",
+         "typed page: id at that time", "payments of the page (selectin)",
          "items of the page (selectin)"]
 
 
 def statement_kind(message: str) -> str | None:
-    """count / page / payments / items for the list's statements, None for the rest."""
+    """count / page / pager keys / ... for the list's statements, None for the rest."""
     query = message.partition("Query Text:")[2].strip()
-    if query.startswith("SELECT count(*)"):
+    if query.startswith("SELECT count(*)") or query.startswith("SELECT sum("):
         return "count (件HIT)"
-    if query.startswith("SELECT orders."):
+    if "JOIN payments" in query:
         return "page of 50"
+    if " AS side" in query:
+        return "pager links (keys)"
+    if "OFFSET" in query:
+        return "typed page: time at position"
+    if query.startswith("SELECT orders.id, (SELECT count(*)"):
+        return "typed page: id at that time"
     if query.startswith("SELECT payments.") and "payments.order_id IN" in query:
         return "payments of the page (selectin)"
     if query.startswith("SELECT order_items."):
@@ -602,7 +646,14 @@ def statement_kind(message: str) -> str | None:
 
 
 PLAN_TOP = re.compile(r"^\S.*  \(cost=")
-COLUMN_LIST = re.compile(r"(?:\b(\w+)\.\w+(?: AS \w+)?, )+\1\.\w+(?: AS \w+)?")
+COLUMN_LIST = re.compile(r"\b\w+\.\w+(?: AS \w+)?(?:, \w+\.\w+(?: AS \w+)?)+")
+TABLE = re.compile(r"\b(\w+)\.\w+")
+
+
+def _columns(found) -> str:
+    """A list of columns, shortened to each table's name: ``orders.…, payments.…``."""
+    tables = dict.fromkeys(TABLE.findall(found.group(0)))
+    return ", ".join(f"{table}.…" for table in tables)
 
 
 def plan_text(message: str) -> str:
@@ -612,7 +663,7 @@ def plan_text(message: str) -> str:
     lines = rest.splitlines()
     top = next((i for i, line in enumerate(lines) if PLAN_TOP.match(line)), len(lines))
     query = " ".join(" ".join(lines[:top]).split())
-    query = COLUMN_LIST.sub(lambda m: m.group(1) + ".*", query)
+    query = COLUMN_LIST.sub(_columns, query)
     out = [f"   {head.strip()}", f"   SQL: {query}"]
     out += ["     " + line for line in lines[top:] if line.strip()]
     return "\n".join(out)
@@ -640,6 +691,8 @@ def main() -> None:
                         help="LC_COLLATE/LC_CTYPE of the bench database (default: the "
                              "server's, e.g. C.UTF-8); try C to compare")
     parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--no-proposed", action="store_true",
+                        help="skip the third pass with PROPOSED_INDEXES")
     parser.add_argument("--keep", action="store_true",
                         help="leave the server and database running (prints the URL)")
     args = parser.parse_args()
@@ -655,6 +708,9 @@ def main() -> None:
     from cart import create_app
     from cart.config import Config
 
+    # a terminated run cleans up like a finished one (the server stopped, its folder removed)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
     given = os.environ.get("DATABASE_URL", "")
     pg = Postgres(args.collation, given if given.startswith("postgresql") else None)
     try:
@@ -702,10 +758,31 @@ def main() -> None:
                   f"{time.perf_counter() - started:.1f} s")
             if not args.no_explain and name == layouts[-1][0]:
                 plans[name] = capture_plans(app, measured_no, cases, repeat=18)
+        if not args.no_proposed:
+            last = layouts[-1][2]
+            started = time.perf_counter()
+            with pg.connect() as conn:
+                for statement in PROPOSED_INDEXES:
+                    conn.execute(statement)
+                conn.execute("ANALYZE orders")
+            print(f"\n[{last}] created the proposed indexes in "
+                  f"{time.perf_counter() - started:.1f} s: " + "; ".join(PROPOSED_INDEXES))
+            layouts.append(("proposed", None, "with the proposed index"))
+            started = time.perf_counter()
+            results["proposed"] = run_cases(app, measured_no, cases, args.runs, args.warmup)
+            print(f"[{last} + proposed] measured {len(cases)} cases × {args.runs} requests in "
+                  f"{time.perf_counter() - started:.1f} s")
+            if not args.no_explain:
+                plans["proposed"] = capture_plans(
+                    app, measured_no, [c for c in cases if "購入金額" in c[0]], repeat=18)
 
         print_table(results, layouts, args.runs, args.warmup)
-        if plans:
-            print_plans(plans[layouts[-1][0]], f"at {layouts[-1][2]}")
+        measured_last = [layout for layout in layouts if layout[0] != "proposed"][-1]
+        if measured_last[0] in plans:
+            print_plans(plans[measured_last[0]], f"at {measured_last[2]}")
+        if "proposed" in plans:
+            print_plans(plans["proposed"], f"at {measured_last[2]} with the proposed index",
+                        selectin=False)
 
         print(f"\ntotal run time {time.perf_counter() - total_started:.0f} s. The machine's "
               "other work shares its cores with the server and the app: figures are noisy, "
@@ -714,9 +791,23 @@ def main() -> None:
             print(f"kept: {pg.url}")
             pg.folder = None
             pg.dbname = None
+        summary = {
+            "bench": "order_search_pg", "orders": args.orders, "shops": shops,
+            "shop_orders": shop_orders, "runs": args.runs, "warmup": args.warmup,
+            "layouts": {name: label for name, _, label in layouts},
+            "cases": {case: {name: {k: round(v, 1) for k, v in results[name][case].items()}
+                             for name, _, _ in layouts} for case in results[layouts[0][0]]},
+            "max_p95": {name: round(max(r["p95"] for r in results[name].values()), 1)
+                        for name, _, _ in layouts},
+        }
     finally:
         if not args.keep:
             pg.stop()
+    print(json.dumps(summary, ensure_ascii=False))
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def print_table(results: dict, layouts, runs: int, warmup: int,
@@ -724,7 +815,7 @@ def print_table(results: dict, layouts, runs: int, warmup: int,
     print(f"\n受注一覧 through the app (test client, signed in as the shop's owner), ms; "
           f"{runs} requests per case after {warmup} warm-up;\ncolumns: {columns}; "
           "HIT = the case's median 「N件HIT」")
-    first = 36
+    first = 40
     top = pad("", first) + "".join(f" | {label:^28}" for _, _, label in layouts)
     head = pad("case", first) + "".join(f" | {'p50':>8} {'p95':>8} {'HIT':>10}"
                                        for _ in layouts)
