@@ -119,3 +119,26 @@ def test_the_search_form_is_the_html_wtforms_would_write(app, client, many, quer
         assert fragment in page
     if query.get("amount_min") == "abc":
         assert 'class="field has-error"' in page and "25文字以内で入力してください。" in page
+
+
+def test_a_page_reads_only_what_the_list_shows(app, client, many):
+    """Rows come from one statement with the payment joined: no line items, no payment query
+    per page, whatever the relationships' loading settings; the 明細 links are orders.show."""
+    from flask import url_for
+    from sqlalchemy import event
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = _list(client)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    listing = [s for s in seen if "FROM orders" in s or "FROM payments" in s]
+    assert not any("order_items" in s for s in seen)
+    assert not any(s.startswith("SELECT payments.") for s in listing)
+    assert len(listing) <= 3, listing  # the count, the page, the pager's keys
+    with app.test_request_context():
+        assert f'<a href="{url_for("orders.show", order_id=many.id)}">明細</a>' in page
