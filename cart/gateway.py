@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from cart.config import sandbox_url
 from cart.extensions import db, read_once, write_turn
 from cart.models import PaygentAccount, PaymentLog
+from cart.shop_config import kept
 from payments.paygent import Credentials, Endpoint, PaygentClient
 from payments.paygent.client import HOSTS
 
@@ -16,8 +17,9 @@ log = logging.getLogger("cart.gateway")
 
 def account_for(shop_id: int) -> PaygentAccount | None:
     """The shop's PAYGENT settings, or None before they are configured."""
-    return read_once(("account", shop_id), lambda: db.session.scalar(
-        select(PaygentAccount).where(PaygentAccount.shop_id == shop_id)))
+    return read_once(("account", shop_id), lambda: kept(
+        shop_id, "account", lambda: db.session.scalar(
+            select(PaygentAccount).where(PaygentAccount.shop_id == shop_id))))
 
 
 def endpoint_for(account: PaygentAccount) -> Endpoint:

@@ -13,7 +13,7 @@ from flask import current_app, render_template
 from sqlalchemy import inspect, select
 
 from cart.extensions import after_commit, db
-from cart.models import OutboxMail, PaymentMethod, ShopSettings
+from cart.models import OutboxMail, PaymentMethod
 from cart.models.base import utcnow
 
 log = logging.getLogger("cart.mail")
@@ -38,8 +38,7 @@ def _send_later(mail: OutboxMail) -> None:
 
 def queue_order_mails(order) -> list[OutboxMail]:
     """サンクスメール to the buyer and its copy to the shop (K8)."""
-    settings = db.session.scalar(select(ShopSettings).where(
-        ShopSettings.shop_id == order.shop_id))
+    settings = stored_settings(order.shop_id)
     method = db.session.get(PaymentMethod, order.payment_method_id) \
         if order.payment_method_id else None
     note = method.note if method and method.note_in_thanks_mail else ""
@@ -53,9 +52,15 @@ def queue_order_mails(order) -> list[OutboxMail]:
     return mails
 
 
+def stored_settings(shop_id: int):
+    """The shop's stored settings row, or None."""
+    from cart.shop_settings import settings_for
+    settings = settings_for(shop_id)
+    return settings if settings.id is not None else None
+
+
 def queue_shop_alert(order, subject: str, body: str) -> None:
-    settings = db.session.scalar(select(ShopSettings).where(
-        ShopSettings.shop_id == order.shop_id))
+    settings = stored_settings(order.shop_id)
     if settings and settings.shop_email:
         queue(order.shop_id, settings.shop_email, subject, body, order.id)
 

@@ -1,12 +1,13 @@
 """Which payment methods a checkout may use, and with which delivery."""
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from cart.checkout.orders import CheckoutError
 from cart.extensions import db
 from cart.methods import registry
-from cart.models import PaymentMethod
+from cart.models import DeliveryMethod, PaymentMethod
 from cart.models.delivery import delivery_payment_methods
 from cart.pricing import Line
+from cart.shop_config import kept
 from cart.shop_settings import deliveries
 
 NOT_PAIRED_MESSAGE = "選択された配送方法では、このお支払い方法はご利用いただけません。"
@@ -15,12 +16,23 @@ NOT_PAIRED_MESSAGE = "選択された配送方法では、このお支払い方�
 def offered_methods(shop_id: int, items_total: int) -> list[PaymentMethod]:
     """Configured methods whose 適用条件 match the product amount (shipping excluded) and whose
     own settings let them be offered."""
-    methods = db.session.scalars(select(PaymentMethod).where(
+    methods = kept(shop_id, "methods", lambda: list(db.session.scalars(select(PaymentMethod).where(
         PaymentMethod.shop_id == shop_id, PaymentMethod.in_use.is_(True),
         PaymentMethod.configured.is_(True)
-    ).order_by(PaymentMethod.position, PaymentMethod.id)).all()
+    ).order_by(PaymentMethod.position, PaymentMethod.id))))
     return [m for m in methods
             if m.applies_to(items_total) and registry.get(m.kind).available(shop_id)]
+
+
+def _pairs(shop_id: int) -> frozenset:
+    """(delivery id, payment method id) of every pair the shop allows."""
+    return kept(shop_id, "pairs", lambda: frozenset(
+        (delivery_id, method_id) for delivery_id, method_id in db.session.execute(
+            select(delivery_payment_methods.c.delivery_method_id,
+                   delivery_payment_methods.c.payment_method_id)
+            .join(DeliveryMethod,
+                  DeliveryMethod.id == delivery_payment_methods.c.delivery_method_id)
+            .where(DeliveryMethod.shop_id == shop_id))))
 
 
 def check_choice(shop_id: int, lines: list[Line], delivery_id, method_id):
@@ -35,8 +47,6 @@ def check_choice(shop_id: int, lines: list[Line], delivery_id, method_id):
     problem = registry.get(method.kind).delivery_problem(delivery)
     if problem:
         raise CheckoutError(problem, "payment_method")
-    if not db.session.scalar(select(exists().where(
-            delivery_payment_methods.c.delivery_method_id == delivery.id,
-            delivery_payment_methods.c.payment_method_id == method.id))):
+    if (delivery.id, method.id) not in _pairs(shop_id):
         raise CheckoutError(NOT_PAIRED_MESSAGE, "payment_method")
     return delivery, method

@@ -2,6 +2,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cart.extensions import Stable, db
+from cart.shop_config import ShopConfig
 
 from .base import ShopOwned, Timestamps
 
@@ -15,7 +16,7 @@ delivery_payment_methods = Table(
 )
 
 
-class DeliveryMethod(Stable, ShopOwned, Timestamps, db.Model):
+class DeliveryMethod(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
     """A delivery method (宅配便) with its fee, or a fee the shop tells the buyer later."""
     __tablename__ = "delivery_methods"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,6 +5,7 @@ from sqlalchemy import (CheckConstraint, DateTime, Integer, LargeBinary, String,
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from cart.extensions import Stable, db
+from cart.shop_config import ShopConfig
 from cart.security.secrets import EncryptedText
 
 from .base import ShopOwned, Timestamps, utcnow
@@ -14,7 +15,7 @@ ENVIRONMENT_NAMES = {"sandbox": "ローカルサンドボックス", "test": "�
                      "production": "本番環境"}
 
 
-class PaygentAccount(Stable, ShopOwned, Timestamps, db.Model):
+class PaygentAccount(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
     """A shop's PAYGENT connection: credentials, environment and TLS material.
 
     The connect password, the notice hash key and the client certificate (which holds the

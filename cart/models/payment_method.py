@@ -2,6 +2,7 @@ from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cart.extensions import Stable, db
+from cart.shop_config import ShopConfig
 
 from payments import methods
 
@@ -15,7 +16,7 @@ BANNERS = {
 }
 
 
-class PaymentMethod(Stable, ShopOwned, Timestamps, db.Model):
+class PaymentMethod(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
     """A payment method in the shop's 使用決済 list, with its 適用条件 and 注意書き."""
     __tablename__ = "payment_methods"
     __table_args__ = (

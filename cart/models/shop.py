@@ -19,6 +19,9 @@ class Shop(Stable, Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
+    # Raised with every change to the shop's configuration (cart/shop_config.py).
+    config_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1,
+                                                server_default="1")
 
     staff = relationship("Staff", back_populates="shop", lazy="select")  # loaded only when asked for
 

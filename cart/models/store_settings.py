@@ -2,13 +2,14 @@ from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cart.extensions import Stable, db
+from cart.shop_config import ShopConfig
 
 from .base import ShopOwned, Timestamps
 
 CART_TYPES = {"zero": "ゼロステップカート", "three": "3ステップカート"}
 
 
-class ShopSettings(Stable, ShopOwned, Timestamps, db.Model):
+class ShopSettings(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
     """Per-shop storefront settings: cart type, buyer fields (P5), mail and tags."""
     __tablename__ = "shop_settings"
     __table_args__ = (

@@ -1,7 +1,7 @@
 """The 差分通知 endpoint PAYGENT POSTs to, one URL per shop (N1)."""
 import logging
 
-from flask import Response, request
+from flask import Response, g, request
 from sqlalchemy import select
 
 from cart.extensions import csrf, db
@@ -22,6 +22,7 @@ def paygent(shop_code):
         if "\x00" not in shop_code else None
     if shop is None:
         return _reply("result=1", 404)
+    g.shop = shop  # the shop's configuration is read as the storefront reads it
     # PAYGENT sends no NUL characters (and PostgreSQL could not store them): left out, a
     # hashed field no longer matches its hash
     fields = {k.replace("\x00", ""): v.replace("\x00", "")
