@@ -110,9 +110,10 @@ def new_token() -> str:
 
 
 def execute(run_id: int) -> None:
-    """The job: capture every order of the run still to do. All of them are claimed up front
-    in one transaction; then a bounded number of slots send their telegrams, and each result
-    is booked with the run's item and the order's 変更履歴 line in one transaction. An order
+    """The job: capture every order of the run still to do. The orders are claimed up front
+    (the first slots' worth in one transaction, the rest in a second one while the first
+    telegrams are out); a bounded number of slots only send telegrams, and each result is
+    booked with the run's item and the order's 変更履歴 line in one transaction. An order
     another operation holds is handled on its own (waited for). Started once per queueing
     (queued → running); a resumed run does only what is left."""
     app = current_app._get_current_object()
@@ -125,8 +126,9 @@ def execute(run_id: int) -> None:
     run = db.session.get(BulkRun, run_id)
     pending = [(i.id, i.order_id) for i in run.items if i.outcome == "pending"]
     shop_id, staff_id = run.shop_id, run.staff_id
-    claims = _claim_all(shop_id, staff_id, pending)
     width = max(1, int(app.config.get("BULK_CONCURRENCY", 8)))
+    first, rest = pending[:width], pending[width:]
+    claims = _claim_all(shop_id, staff_id, first)
     replies: queue.Queue = queue.Queue()
     booker = threading.Thread(target=_book_replies, args=(app, run_id, staff_id, replies),
                               name=f"bulk-{run_id}-book")
@@ -152,7 +154,12 @@ def execute(run_id: int) -> None:
 
     try:
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix=f"bulk-{run_id}") as pool:
-            list(pool.map(one, [item_id for item_id, _ in pending]))
+            sent = [pool.submit(one, item_id) for item_id, _ in first]
+            if rest:
+                claims.update(_claim_all(shop_id, staff_id, rest))
+                sent += [pool.submit(one, item_id) for item_id, _ in rest]
+            for future in sent:
+                future.result()
     finally:
         replies.put(None)
         booker.join()
