@@ -1,6 +1,7 @@
 """A payment reaching a 決済処理中 order: the order is accepted (新規受付) exactly once, whether
 the buyer's browser (after the method's own verification) or PAYGENT's notice says so first."""
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cart import history, mail, stock
 from cart.extensions import after_commit, db, transaction
@@ -29,12 +30,23 @@ def accept_payment(order: Order, method: Method, reference: str, paygent_payment
     the mail and the automatic capture follow its commit. The conditional update lets exactly
     one of the racing paths accept the order and send the mail. An order cancelled meanwhile
     keeps the payment for staff to cancel it."""
+    placed_at = utcnow()
     won = db.session.execute(update(Order).where(
         Order.id == order.id, Order.status == "pending_payment"
-    ).values(status="new", placed_at=utcnow()).execution_options(
+    ).values(status="new", placed_at=placed_at).execution_options(
         synchronize_session=False)).rowcount == 1
-    db.session.refresh(order)
-    payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
+    if won:  # what the update wrote, without reading the order again
+        set_committed_value(order, "status", "new")
+        set_committed_value(order, "placed_at", placed_at)
+    else:
+        db.session.refresh(order)
+    loaded = inspect(order).attrs.payment.loaded_value
+    if won and loaded is None:
+        # read in this writer's transaction before the update; none can have been written
+        # since, as only the path that wins the update writes the payment
+        payment = None
+    else:
+        payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
     if payment is None:
         payment = Payment(shop_id=order.shop_id, order_id=order.id, method=method.code,
                           reference=reference or None, amount=amount, status=status,

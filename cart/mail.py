@@ -39,8 +39,7 @@ def _send_later(mail: OutboxMail) -> None:
 def queue_order_mails(order) -> list[OutboxMail]:
     """サンクスメール to the buyer and its copy to the shop (K8)."""
     settings = stored_settings(order.shop_id)
-    method = db.session.get(PaymentMethod, order.payment_method_id) \
-        if order.payment_method_id else None
+    method = _method_of(order)
     note = method.note if method and method.note_in_thanks_mail else ""
     body = render_template("mail/thanks.txt", order=order, shop=order_shop(order), note=note,
                            method=method)
@@ -57,6 +56,16 @@ def stored_settings(shop_id: int):
     from cart.shop_settings import settings_for
     settings = settings_for(shop_id)
     return settings if settings.id is not None else None
+
+
+def _method_of(order):
+    """The order's payment method as the shop has it now (None once removed)."""
+    if not order.payment_method_id:
+        return None
+    from cart.checkout.services import listed_methods
+    listed = next((m for m in listed_methods(order.shop_id) if m.id == order.payment_method_id),
+                  None)
+    return listed or db.session.get(PaymentMethod, order.payment_method_id)
 
 
 def queue_shop_alert(order, subject: str, body: str) -> None:

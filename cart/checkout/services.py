@@ -13,14 +13,18 @@ from cart.shop_settings import deliveries
 NOT_PAIRED_MESSAGE = "選択された配送方法では、このお支払い方法はご利用いただけません。"
 
 
-def offered_methods(shop_id: int, items_total: int) -> list[PaymentMethod]:
-    """Configured methods whose 適用条件 match the product amount (shipping excluded) and whose
-    own settings let them be offered."""
-    methods = kept(shop_id, "methods", lambda: list(db.session.scalars(select(PaymentMethod).where(
+def listed_methods(shop_id: int) -> list[PaymentMethod]:
+    """The shop's configured methods in use, in its order."""
+    return kept(shop_id, "methods", lambda: list(db.session.scalars(select(PaymentMethod).where(
         PaymentMethod.shop_id == shop_id, PaymentMethod.in_use.is_(True),
         PaymentMethod.configured.is_(True)
     ).order_by(PaymentMethod.position, PaymentMethod.id))))
-    return [m for m in methods
+
+
+def offered_methods(shop_id: int, items_total: int) -> list[PaymentMethod]:
+    """Configured methods whose 適用条件 match the product amount (shipping excluded) and whose
+    own settings let them be offered."""
+    return [m for m in listed_methods(shop_id)
             if m.applies_to(items_total) and registry.get(m.kind).available(shop_id)]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cart.acceptance import accept_and_commit
 from cart.checkout.orders import Draft, start_payment
-from cart.extensions import db, transaction
+from cart.extensions import begin_write, db, transaction
 from cart.gateway import TelegramLog, account_for, client_for
 from cart.models import Order, Payment, Shop
 from cart.review import flag
@@ -80,9 +80,11 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
     telegrams = TelegramLog(shop.id, order_id)  # logged with what the answer leads to
     db.session.commit()  # no transaction stays open while PAYGENT answers
     result = client_for(account, order_id, telegrams).verify_paidy(paidy_payment_id)
-    order = db.session.get(Order, order_id)
     if result.unknown or not result.ok:
         telegrams.write_alone()
+    else:
+        begin_write()  # the answer is booked next: read the order once, as the writer
+    order = db.session.get(Order, order_id)
     if result.unknown:
         return PaidyOutcome("pending", order)
     if not result.ok:
