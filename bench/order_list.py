@@ -1,11 +1,10 @@
 """受注一覧 and searches on 100,000 orders across 100 shops (SQLite): p50 / p95 in ms.
 
 Each measured request goes through the Flask test client as a signed-in staff member, so the
-figures include the query, the count for 「N件HIT」, the keys the pager's links carry and
-rendering 50 rows. Page 10 is measured as typed (``?page=10``) and as its pager link opens it
-(``after=`` the key of the row before the page). The database lives in a temporary folder that
-is removed at the end, also after an error or a SIGTERM. The last line printed is one JSON
-object with the figures.
+figures include the query, the count for 「N件HIT」 and rendering 50 rows. Page 10 is measured
+as typed (``?page=10``) and as the pager's 「>>」 opens it (``after=`` the key of the row before
+the page). The database lives in a temporary folder that is removed at the end, also after an
+error or a SIGTERM. The last line printed is one JSON object with the figures.
 
     .venv/bin/python bench/order_list.py [--orders 100000] [--shops 100] [--runs 200]
 """
@@ -137,7 +136,7 @@ def run(args, folder: str) -> None:
     cases = {
         "list (受注一覧, page 1)": [{}],
         "list, page 10 (?page=10)": [{"page": "10"}],
-        "list, page 10 (pager link)": [pager_link(app, shop_no, 10)],
+        "list, page 10 (>> link)": [pager_link(app, shop_no, 10)],
         "search by 取引ID": [{"trade_id": f"{shop_no:03d}{rng.randrange(1, args.orders):09d}"}
                             for _ in range(50)],
         "search by name (prefix)": [{"name": s} for s in SURNAMES],

@@ -4,11 +4,12 @@ One shop is made to hold 10,000 orders. Every case is measured twice for that sh
 the tables hold only its 10,000 orders, then with them spread through 1,000,000 orders of all
 shops (same rows for the shop, interleaved in time with the others as real orders would be).
 Each request goes through the Flask test client as the shop's signed-in owner, so the figures
-include the count for 「N件HIT」, the page of 50 rows with their payments, the keys the pager's
-links carry and the rendering. Deep pages are measured both as a pager link opens them (the key
-of the row before the page, ``after=``) and as a typed ``?page=N``. The plans PostgreSQL
-actually used for the app's statements (after the warm-up, so possibly the driver's prepared
-generic plans) are printed with EXPLAIN ANALYZE output.
+include the count for 「N件HIT」, the page of 50 rows with their payments and the rendering. Deep
+pages are measured as the pager's 「>>」 opens them (the key of the row before the page,
+``after=``), as a numbered link does (a key and how many rows on, ``after=…&skip=150``) and as a
+typed ``?page=N``. The plans PostgreSQL actually used for the app's statements (after the
+warm-up, so possibly the driver's prepared generic plans) are printed with EXPLAIN ANALYZE
+output.
 
 Then the indexes proposed in PROPOSED_INDEXES (not in the migrations yet) are created and every
 case is measured a third time (``--no-proposed`` skips this).
@@ -478,12 +479,15 @@ def build_cases(pg: Postgres, measured: int, anchor: datetime) -> list[tuple[str
                                list(statuses))
                 for statuses in (active, completed)}
 
-    def link(statuses, page: int) -> dict:
+    def link(statuses, page: int, skip: int = 0) -> dict:
+        """The pager's link to ``page`` (its 「>>」 from the page before), or with ``skip`` the
+        numbered link to the page ``skip`` rows further on (as page 96 links page 100)."""
         from cart.admin.orders.search import Key
-        page = max(2, min(page, (len(keys[statuses]) + 49) // 50))  # a small run has fewer
+        page = max(2, min(page, (len(keys[statuses]) - skip + 49) // 50))  # a small run
         created_at, ident = keys[statuses][(page - 1) * 50 - 1]
-        return {"tab": "completed" if statuses == completed else "active", "page": str(page),
-                "after": Key.at(created_at, ident).token()}
+        found = {"tab": "completed" if statuses == completed else "active",
+                 "page": str(page + skip // 50), "after": Key.at(created_at, ident).token()}
+        return {**found, "skip": str(skip)} if skip else found
     pick = [pays[rng.randrange(len(pays))] for _ in range(60)] if pays else []
     picked_numbers = [numbers[rng.randrange(len(numbers))] for _ in range(60)]
     picked_people = [people[rng.randrange(len(people))] for _ in range(60)]
@@ -501,13 +505,14 @@ def build_cases(pg: Postgres, measured: int, anchor: datetime) -> list[tuple[str
     return [
         ("受注一覧 page 1", [{}]),
         ("受注一覧 page 10 (?page=10)", [{"page": "10"}]),
-        ("受注一覧 page 10 (pager link)", [link(active, 10)]),
+        ("受注一覧 page 10 (>> link)", [link(active, 10)]),
         ("受注完了一覧 page 1", [{"tab": "completed"}]),
         ("受注完了一覧 page 10 (?page=10)", [{"tab": "completed", "page": "10"}]),
-        ("受注完了一覧 page 10 (pager link)", [link(completed, 10)]),
+        ("受注完了一覧 page 10 (>> link)", [link(completed, 10)]),
         ("受注完了一覧 page 100 (?page=100)", [{"tab": "completed", "page": "100"}]),
-        ("受注完了一覧 page 100 (pager link)", [link(completed, 100)]),
-        (f"受注完了一覧 last page {completed_pages} (link)",
+        ("受注完了一覧 page 100 (>> link)", [link(completed, 100)]),
+        ("受注完了一覧 page 100 (link on 96)", [link(completed, 97, skip=150)]),
+        (f"受注完了一覧 last page {completed_pages} (>> link)",
          [link(completed, completed_pages)]),
         ("取引ID", [{"tab": tab_of[s], "trade_id": t} for t, _, s in pick]),
         ("取引ID as ペイディ決済ID pay_…", [{"tab": tab_of[s], "trade_id": p}
@@ -620,9 +625,9 @@ def capture_plans(app, shop_no: int, cases, repeat: int) -> dict:
 
 PREPARED_AFTER = 6   # requests per case before the plans are looked at
 DURATION = re.compile(r"duration: ([\d.]+) ms")
-KINDS = ["count (件HIT)", "page of 50", "pager links (keys)", "typed page: time at position",
-         "typed page: id at that time", "payments of the page (selectin)",
-         "items of the page (selectin)"]
+KINDS = ["count (件HIT)", "page of 50", "numbered link: keys to step over",
+         "typed page: time at position", "typed page: id at that time",
+         "payments of the page (selectin)", "items of the page (selectin)"]
 
 
 def statement_kind(message: str) -> str | None:
@@ -632,12 +637,13 @@ def statement_kind(message: str) -> str | None:
         return "count (件HIT)"
     if "JOIN payments" in query:
         return "page of 50"
-    if " AS side" in query:
-        return "pager links (keys)"
     if "OFFSET" in query:
         return "typed page: time at position"
     if query.startswith("SELECT orders.id, (SELECT count(*)"):
         return "typed page: id at that time"
+    if query.startswith(("SELECT orders.created_at, orders.id",
+                         "SELECT anon_1.created_at, anon_1.id")):
+        return "numbered link: keys to step over"
     if query.startswith("SELECT payments.") and "payments.order_id IN" in query:
         return "payments of the page (selectin)"
     if query.startswith("SELECT order_items."):

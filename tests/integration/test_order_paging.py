@@ -130,7 +130,7 @@ def test_every_numbered_link_opens_that_page_of_the_list(client, listed):
             assert target.numbers == expected[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
             assert target.first == (number - 1) * PAGE_SIZE + 1
             if number > 1:
-                assert "after=" in href
+                assert "after=" in href or "before=" in href
 
 
 def test_previous_link_opens_the_rows_just_before(client, listed):
@@ -199,6 +199,20 @@ def test_rows_inserted_or_moved_between_page_loads_are_neither_skipped_nor_repea
     back = Page(client, third.prev)
     assert back.numbers == current[third.first - 1 - PAGE_SIZE:third.first - 1]
     assert Page(client, third.links[1]).numbers == current[:50]
+    # its numbered links open the pages of 50 of the list as it is now
+    assert sorted(third.links) == [1, 2, 4, 5, 6]
+    for number, href in third.links.items():
+        target = Page(client, href)
+        assert target.numbers == current[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number
+        assert target.page == number
+
+
+@pytest.mark.parametrize("skip", ["999", "-1", "x", "251"])
+def test_a_skip_out_of_range_is_ignored(client, listed, skip):
+    expected = _expected(listed)
+    link = Page(client, "/admin/orders/").next  # after the 50th row
+    assert Page(client, f"{link}&skip={skip}").numbers == expected[50:100]
+    assert Page(client, f"{link}&skip=100").numbers == expected[150:200]
 
 
 def _after(number: str) -> str:

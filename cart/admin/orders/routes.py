@@ -21,15 +21,18 @@ from payments.paygent import codes
 @bp.get("/")
 def index():
     """受注一覧 / 受注完了一覧 / キャンセル一覧, with the 詳細検索フォーム; paged by key (after= /
-    before= in the pager's links), a bare page number still works."""
+    before=, with skip= for a numbered link, in the pager's links), a bare page number still
+    works."""
     tab = request.args.get("tab", "active")
     if tab not in TABS:
         tab = "active"
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     form = OrderSearchForm(request.args)
-    listing = search(current_user.shop_id, tab, form, page,
-                     after=request.args.get("after"), before=request.args.get("before"))
-    args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before")}
+    listing = search(current_user.shop_id, tab, form, page, after=request.args.get("after"),
+                     before=request.args.get("before"),
+                     skip=request.args.get("skip", 0, type=int) or 0)
+    args = {k: v for k, v in request.args.items()
+            if k not in ("page", "after", "before", "skip")}
 
     def link(paging: dict) -> str:
         """A pager link: the same tab and search, another page."""

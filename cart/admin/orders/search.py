@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, union_all
 from sqlalchemy import text as sql
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional
@@ -26,6 +26,7 @@ from payments import methods
 
 PAGE_SIZE = 50
 NEAR = 4  # numbered links either side of the current page
+MAX_SKIP = (NEAR + 1) * 50  # how far a numbered link may lie from the key it carries
 MAX_PAGE = 100_000  # a typed page number beyond any real list
 JST = timezone(timedelta(hours=9))
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -136,9 +137,10 @@ class Listing:
 
 
 def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
-           after: str | None = None, before: str | None = None) -> Listing:
+           after: str | None = None, before: str | None = None, skip: int = 0) -> Listing:
     """Orders of one tab matching the form, newest first: the page after the row ``after``
-    names, the page before ``before``, or else page number ``page``."""
+    names (``skip`` rows further on), the page before ``before`` (ending ``skip`` rows further
+    back), or else page number ``page``."""
     fields, values = (), {}
     if form is not None and form.filled() and form.validate():
         fields, values = _search_values(form)
@@ -150,6 +152,7 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
     scope = _Scope(TABS[tab][1], fields, {"shop_id": shop_id, **values})
     after_key, before_key = Key.parse(after), Key.parse(before)
     cursor = after_key or before_key
+    skip = skip if cursor is not None and 0 <= skip <= MAX_SKIP else 0
     total, ahead = scope.count(cursor, inclusive=after_key is not None)
     if not total:
         return Listing(rows=[], total=0)
@@ -157,10 +160,15 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
 
     rows = None
     if after_key is not None:
-        rows = scope.rows(after_key, "older")
-    elif before_key is not None and ahead >= PAGE_SIZE:
-        rows = scope.rows(before_key, "newer", backwards=True)
-        ahead -= len(rows)
+        anchor = scope.step(after_key, "older", skip)
+        if anchor is not None:
+            rows = scope.rows(anchor, "older")
+            ahead += skip
+    elif before_key is not None and ahead - skip >= PAGE_SIZE:
+        anchor = scope.step(before_key, "newer", skip)
+        if anchor is not None:
+            rows = scope.rows(anchor, "newer", backwards=True)
+            ahead -= skip + len(rows)
     if not rows:  # no key, or nothing left on its side of it
         page = min(max(1, page), pages) if cursor is None else (
             pages if after_key is not None else 1)
@@ -174,7 +182,7 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
             rows = scope.rows(key, "older") if key else []
     if not rows:  # the list changed between the statements
         return Listing(rows=[], total=total, pages=pages)
-    return _listing(scope, rows, total, ahead)
+    return _listing(rows, total, ahead)
 
 
 # -- the statements ---------------------------------------------------------------------------
@@ -298,31 +306,16 @@ class _Scope:
             limit=limit, **(_bound("k", key) if key else {})).all()
         return found[::-1] if backwards else found
 
-    def neighbours(self, first: Key, behind: int, last: Key, beyond: int):
-        """The keys of up to ``behind`` rows before ``first`` and ``beyond`` rows after
-        ``last``, nearest first, in one statement; only the keys are read, no row data."""
-        if not behind and not beyond:
-            return [], []
-
-        def build():
-            legs = []
-            if behind:
-                legs.append(self.ordered((Order.created_at, Order.id), _before("f"),
-                                         backwards=True, limit="behind").subquery())
-            if beyond:
-                legs.append(self.ordered((Order.created_at, Order.id), _after("l"),
-                                         limit="beyond").subquery())
-            selects = [select(leg, literal(side, Integer).label("side"))
-                       for leg, side in zip(legs, [0, 1] if behind else [1])]
-            return union_all(*selects) if len(selects) > 1 else selects[0]
-        values = {**_bound("f", first), **_bound("l", last), "behind": behind, "beyond": beyond}
-        back, ahead = [], []
-        for row in self.run(("neighbours", bool(behind), bool(beyond)), build, **values).all():
-            (ahead if row.side else back).append(row)
-        # nearest first, whatever order the two ranges arrive in
-        back.sort(key=lambda row: (row.created_at, row.id))
-        ahead.sort(key=lambda row: (row.created_at, row.id), reverse=True)
-        return back, ahead
+    def step(self, key: Key, side: str, count: int) -> Key | None:
+        """The key ``count`` rows after (side "older") or before ("newer") ``key``: ``key``
+        itself for 0, None if the list ends sooner. Only the keys are read, no row data."""
+        if not count:
+            return key
+        condition = _after if side == "older" else _before
+        found = self.run(("step", side), lambda: self.ordered(
+            (Order.created_at, Order.id), condition("k"), backwards=side == "newer"),
+            limit=count, **_bound("k", key)).all()
+        return Key.of(found[-1]) if len(found) == count else None
 
     def key_at(self, position: int, total: int) -> Key | None:
         """The key of the row at 1-based ``position``, for a page number typed without a key:
@@ -349,39 +342,42 @@ class _Scope:
         return Key.at(created, same_time[index].id)
 
 
-def _listing(scope: _Scope, rows: list, total: int, ahead: int) -> Listing:
-    """The page of ``rows`` that has ``ahead`` rows before it, with the pager's links: the
-    numbered ones open pages of 50 counted from the top of the list as it is now, 「>>」 the
-    rows right after these and 「<<」 the rows right before them."""
+def _listing(rows: list, total: int, ahead: int) -> Listing:
+    """The page of ``rows`` that has ``ahead`` rows before it, with the pager's links: 「>>」
+    opens the rows right after these, 「<<」 the rows right before them, and each numbered link
+    page k of 50 counted from the top of the list as it is now (rows (k-1)×50+1 to k×50),
+    named by the key of a row of this page and how many rows on from it the page lies."""
     first, last = ahead + 1, ahead + len(rows)
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     page = ahead // PAGE_SIZE + 1
     listing = Listing(rows=rows, total=total, first=first, last=last, page=page, pages=pages)
     top, bottom = Key.of(rows[0]), Key.of(rows[-1])
-    # page k opens after the row at position (k - 1) * 50, which is behind these rows, among
-    # them or beyond them
-    positions = {k: (k - 1) * PAGE_SIZE
-                 for k in range(max(2, page - NEAR), min(pages, page + NEAR) + 1) if k != page}
-    behind = max([first - q for q in positions.values() if q < first], default=0)
-    beyond = max([q - last for q in positions.values() if q > last], default=0)
-    back, ahead_rows = scope.neighbours(top, behind, bottom, beyond)
     if page > 1:
         listing.links[1] = {}
-    for k, q in positions.items():
-        if q < first:
-            row = back[first - q - 1] if first - q <= len(back) else None
-        elif q <= last:
-            row = rows[q - first]
-        else:
-            row = ahead_rows[q - last - 1] if q - last <= len(ahead_rows) else None
-        if row is not None:
-            listing.links[k] = {"page": k, "after": Key.of(row).token()}
+    for k in range(max(2, page - NEAR), min(pages, page + NEAR) + 1):
+        starts_after = (k - 1) * PAGE_SIZE  # the position of the row before page k
+        if k < page:  # ends (first - 1) - k×50 rows before this page's first row
+            listing.links[k] = _link(k, before=top, skip=first - 1 - k * PAGE_SIZE)
+        elif k > page and starts_after <= last:  # the row before it is on this page
+            listing.links[k] = _link(k, after=Key.of(rows[starts_after - first]))
+        elif k > page:
+            listing.links[k] = _link(k, after=bottom, skip=starts_after - last)
     if ahead:
-        listing.previous = ({} if ahead <= PAGE_SIZE else
-                            {"page": ahead // PAGE_SIZE, "before": top.token()})
+        listing.previous = ({} if ahead <= PAGE_SIZE else _link(ahead // PAGE_SIZE, before=top))
     if last < total:
-        listing.next = {"page": last // PAGE_SIZE + 1, "after": bottom.token()}
+        listing.next = _link(last // PAGE_SIZE + 1, after=bottom)
     return listing
+
+
+def _link(page: int, *, after: Key | None = None, before: Key | None = None, skip: int = 0):
+    args = {"page": page}
+    if after is not None:
+        args["after"] = after.token()
+    if before is not None:
+        args["before"] = before.token()
+    if skip:
+        args["skip"] = skip
+    return args
 
 
 # -- the search form's conditions ---------------------------------------------------------------
