@@ -2,13 +2,13 @@
 
 The list is in (created_at, id) order, newest first, and is paged by that key (keyset paging):
 a page is "the 50 rows after this row", found by an index range however deep it is, never by
-OFFSET. The pager still shows numbered pages: the links around the current page carry the key
-of the row just before the page they open (``after=``), read from the index next to the
-current page; 「<<」 carries the first row's key (``before=``). The position of a page (its
-「N-M番目表示」 and page number) is counted at each request, so rows inserted or moved away
-between two page loads never make the next page skip or repeat a row and the numbers stay
-true. Only a page number typed without a key (``?page=N``) is looked up by counting rows in
-the index (keys only), as a fallback.
+OFFSET. The pager still shows numbered pages: 「>>」 carries the last row's key (``after=``),
+「<<」 the first row's (``before=``), and a numbered link a key of the current page and how many
+rows on its page lies (``skip=``, a few pages at most), stepped over in the index when it is
+opened. The position of a page (its 「N-M番目表示」 and page number) is counted at each request,
+so rows inserted or moved away between two page loads never make the next page skip or repeat a
+row and the numbers stay true. Only a page number typed without a key (``?page=N``) is looked up
+by counting rows in the time index (keys only), as a fallback.
 """
 import re
 from dataclasses import dataclass, field
@@ -119,7 +119,6 @@ class Key:
         if not (1 <= ident <= 2**31 - 1) or not (1900 <= created.year <= 9998):
             return None
         return cls(created, ident)
-
 
 
 @dataclass
