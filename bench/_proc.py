@@ -31,7 +31,7 @@ def _stat(pid: int) -> list[str] | None:
     try:
         with open(f"/proc/{pid}/stat") as fh:
             text = fh.read()
-    except (FileNotFoundError, ProcessLookupError):
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     return text[text.rindex(")") + 2:].split()
 
@@ -52,14 +52,32 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid`` and its descendants, dead ones too."""
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its descendants, dead ones too
+    (0 for None)."""
+    if pid is None:
+        return 0.0
     total = 0
     for member in descendants(pid):
         fields = _stat(member)
         if fields is not None:
             total += sum(int(fields[i]) for i in (11, 12, 13, 14))
     return total / TICK
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU time, every thread."""
+    times = os.times()
+    return times.user + times.system
+
+
+def postmaster_pid(data_dir: str) -> int | None:
+    """The PostgreSQL server's pid from its data directory (None if not running there)."""
+    try:
+        with open(os.path.join(data_dir, "postmaster.pid")) as fh:
+            return int(fh.readline())
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def rss_mb(pid: int) -> list[tuple[int, float]]:

@@ -252,7 +252,7 @@ def one_run(app, sandbox: Sandbox, staff, args, width: int, sampler=None) -> dic
     """Fresh orders, then one bulk capture of them at ``width``; its timeline."""
     from sqlalchemy import select
 
-    from bench._notice_cpu import cpu_seconds, own_cpu_seconds
+    from bench._proc import cpu_seconds, own_cpu_seconds
     from cart.admin.bulk import services as bulk
     from cart.demo import make_paid_orders
     from cart.extensions import db

@@ -28,7 +28,7 @@ latency is measured from the notice's scheduled send time, so time a notice spen
 free sender counts too (no coordinated omission). The same database checks follow either way.
 
 Beside the wall-clock figures it prints the CPU time a notice costs the server, the throwaway
-PostgreSQL and the senders (bench/_notice_cpu.py), and the throughput the machine's cores
+PostgreSQL and the senders (bench/_proc.py), and the throughput the machine's cores
 could give at that cost: on shared cores the neighbours' load moves the first, hardly the
 second. The senders use plain keep-alive http.client connections, cheaper than requests.
 
@@ -550,7 +550,7 @@ def main() -> None:
     rng = random.Random(5)
 
     from bench._live import LiveApp
-    from bench._notice_cpu import cpu_seconds, own_cpu_seconds, postmaster_pid
+    from bench._proc import cpu_seconds, own_cpu_seconds, postmaster_pid
     from bench.order_search_pg import Postgres
 
     pg = server = None

@@ -33,7 +33,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,11 +41,11 @@ import time
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench._proc import free_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JST = timezone(timedelta(hours=9))
 SPAN_DAYS = 730           # orders are spread over about two years up to now
-RESERVED_PORTS = {54329, 63799}
 
 # Indexes proposed for the migrations, measured in a third pass when there are any (the last
 # one, ix_orders_shop_status_total for 購入金額 ranges, is migration 0015 now).
@@ -267,15 +266,6 @@ ORDER BY o.id, line
 
 
 # -- the server -------------------------------------------------------------------------
-def free_port() -> int:
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port not in RESERVED_PORTS:
-            return port
-
-
 class Postgres:
     """A PostgreSQL server (``given``, or a throwaway one started here) and a database of our
     own on it, created now and dropped by ``stop()`` (with the throwaway server)."""

@@ -18,7 +18,7 @@ metadata = MetaData(naming_convention={
     "pk": "pk_%(table_name)s",
 })
 
-# What a commit expires is chosen in _expire_after_commit: everything but shop configuration.
+# What a commit expires is chosen in _expire_volatile: everything but shop configuration.
 db = SQLAlchemy(metadata=metadata, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
@@ -81,9 +81,7 @@ def begin_write() -> None:
         if raw.in_transaction or session.new or session.dirty or session.deleted:
             session.commit()  # it wrote outside a writer transaction: keep that first
         else:
-            for obj in list(session.identity_map.values()):
-                if not isinstance(obj, Stable):
-                    session.expire(obj)
+            _expire_volatile(session)
     turn = _write_turn(str(db.engine.url))
     if turn.acquire(timeout=WRITE_TURN_TIMEOUT):
         session.info[_WRITE_TURN] = turn
@@ -130,7 +128,7 @@ def _transaction_ended(session, transaction) -> None:
         return
     session.info.pop(_READ_ONCE, None)
     turn = session.info.pop(_WRITE_TURN, None)
-    if isinstance(turn, type(_write_turns_guard)):
+    if turn is not None and turn is not True:  # True: BEGIN IMMEDIATE without the turn
         turn.release()
 
 
@@ -165,16 +163,17 @@ def after_commit(callback, *args) -> None:
     db.session.info.setdefault(_AFTER_COMMIT, []).append((callback, args))
 
 
-def _expire_after_commit(session) -> None:
-    """What other transactions may have changed is read again after a commit, as SQLAlchemy
-    does by default; shop configuration (``Stable``) is kept for the rest of the request."""
+def _expire_volatile(session) -> None:
+    """What other transactions may have changed is read again (after a commit, as SQLAlchemy
+    does by default, or when a reader becomes a writer); shop configuration (``Stable``) is
+    kept for the rest of the request."""
     for obj in list(session.identity_map.values()):
         if not isinstance(obj, Stable):
             session.expire(obj)
 
 
 def _run_after_commit(session) -> None:
-    _expire_after_commit(session)
+    _expire_volatile(session)
     callbacks = session.info.pop(_AFTER_COMMIT, [])
     for callback, args in callbacks:
         try:

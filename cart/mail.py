@@ -15,6 +15,7 @@ from sqlalchemy import inspect, select
 from cart.extensions import after_commit, db
 from cart.models import OutboxMail, PaymentMethod
 from cart.models.base import utcnow
+from cart.shop_settings import listed_methods, settings_for
 
 log = logging.getLogger("cart.mail")
 COPY_PREFIX = "【受注通知用コピーメール】"
@@ -53,7 +54,6 @@ def queue_order_mails(order) -> list[OutboxMail]:
 
 def stored_settings(shop_id: int):
     """The shop's stored settings row, or None."""
-    from cart.shop_settings import settings_for
     settings = settings_for(shop_id)
     return settings if settings.id is not None else None
 
@@ -62,7 +62,6 @@ def _method_of(order):
     """The order's payment method as the shop has it now (None once removed)."""
     if not order.payment_method_id:
         return None
-    from cart.checkout.services import listed_methods
     listed = next((m for m in listed_methods(order.shop_id) if m.id == order.payment_method_id),
                   None)
     return listed or db.session.get(PaymentMethod, order.payment_method_id)

@@ -23,7 +23,7 @@ from cart.models.base import utcnow
 from cart.payment_status import change_status
 from payments import methods
 from payments.methods import CANCEL, CAPTURE, REFUND
-from payments.paygent import codes
+from payments.paygent import PaygentClient, codes
 
 log = logging.getLogger("cart.operations")
 
@@ -79,8 +79,8 @@ class Claimed:
     telegram: str
     payment_id: str
     amount: int | None
-    client: object
-    log: object
+    client: PaygentClient
+    log: TelegramLog
 
 
 def send(claimed: Claimed):

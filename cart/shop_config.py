@@ -8,8 +8,9 @@ read of the configuration is kept under that version and handed to later request
 their own session (``merge(load=False)``: no query), until the version moves.
 
 Invariants:
-- only a request that resolved its shop (``g.shop``, the storefront) uses what is kept, and
-  only for that shop; admin pages, notices and jobs always read the database;
+- only a request that resolved its shop (``g.shop``: the storefront and the 差分通知
+  endpoint) uses what is kept, and only for that shop; admin pages and jobs always read the
+  database;
 - what is kept was read after the version it is kept under, so it is never older than it;
 - a transaction that changed the configuration neither uses nor keeps anything (its changes
   are not committed, and may never be).

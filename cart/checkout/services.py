@@ -8,17 +8,9 @@ from cart.models import DeliveryMethod, PaymentMethod
 from cart.models.delivery import delivery_payment_methods
 from cart.pricing import Line
 from cart.shop_config import kept
-from cart.shop_settings import deliveries
+from cart.shop_settings import deliveries, listed_methods
 
 NOT_PAIRED_MESSAGE = "選択された配送方法では、このお支払い方法はご利用いただけません。"
-
-
-def listed_methods(shop_id: int) -> list[PaymentMethod]:
-    """The shop's configured methods in use, in its order."""
-    return kept(shop_id, "methods", lambda: list(db.session.scalars(select(PaymentMethod).where(
-        PaymentMethod.shop_id == shop_id, PaymentMethod.in_use.is_(True),
-        PaymentMethod.configured.is_(True)
-    ).order_by(PaymentMethod.position, PaymentMethod.id))))
 
 
 def offered_methods(shop_id: int, items_total: int) -> list[PaymentMethod]:
