@@ -62,7 +62,9 @@ def accept_payment(order: Order, method: Method, reference: str, paygent_payment
         if not order.stock_reserved:
             _retake_lapsed_stock(order)
         mail.queue_order_mails(order)
-        if order.capture_mode == "auth_capture" and CAPTURE in method.actions:
+        if order.capture_mode == "auth_capture" and method.transition(status, CAPTURE):
+            # only from a status it captures from: a payment captured with its authorisation
+            # (a card's 同時売上) arrives past it
             from cart import jobs, operations
             after_commit(jobs.submit, operations.auto_capture_job, order.shop_id, order.id)
     elif order.status == "cancelled":

@@ -8,7 +8,7 @@ from sqlalchemy import exists, func, select, update
 
 from cart import history, mail, stock
 from cart.extensions import db, transaction
-from cart.gateway import account_for
+from cart.methods import registry
 from cart.models import DeliveryMethod, Order, OrderItem, Payment, PaymentMethod, Shop, ShopSettings
 from cart.models.base import utcnow
 from cart.pricing import Line, totals
@@ -80,7 +80,6 @@ def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
         raise CheckoutError("カゴに商品が入っていません。")
     shipping = 0 if draft.delivery.fee_undetermined else draft.delivery.fee
     money = totals(draft.lines, shipping)
-    account = account_for(shop.id)
     order = _reusable_pending(shop.id, pending_id, draft.checkout_token)
     if order is None:
         # The number's increment locks the shop's settings row first, so concurrent
@@ -99,7 +98,7 @@ def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
         order.items.clear()
         created = False
     order.cart_type = draft.cart_type
-    order.capture_mode = account.capture_mode if account else "auth"  # kept for life (P4)
+    order.capture_mode = registry.get(draft.method.kind).capture_mode(shop.id)  # for life (P4)
     for key, value in draft.buyer.items():
         setattr(order, key, value)
     order.delivery_method_id = draft.delivery.id

@@ -33,6 +33,11 @@ class CartMethod:
         """Column values for a method just added to a shop's list."""
         return {}
 
+    def capture_mode(self, shop_id: int) -> str:
+        """The order's 同時売上 mode, fixed when the order is written: "auth" (オーソリのみ) or
+        "auth_capture" (オーソリ+売上確定)."""
+        return "auth"
+
     def available(self, shop_id: int) -> bool:
         """Whether the shop's settings let this method be offered at all."""
         return True

@@ -20,6 +20,10 @@ class CardMethod(CartMethod):
     def new_method_defaults(self) -> dict:
         return {"note_on_payment_page": False}
 
+    def capture_mode(self, shop_id: int) -> str:
+        settings = card_settings_for(shop_id)
+        return "auth_capture" if settings and settings.sales_mode == "capture" else "auth"
+
     def available(self, shop_id: int) -> bool:
         settings = card_settings_for(shop_id)
         return (account_for(shop_id) is not None and settings is not None

@@ -34,6 +34,10 @@ class PaidyMethod(CartMethod):
     def new_method_defaults(self) -> dict:
         return {"note": PAIDY_NOTE, "note_on_payment_page": True, "hide_from": 300_000}
 
+    def capture_mode(self, shop_id: int) -> str:
+        account = account_for(shop_id)
+        return account.capture_mode if account else "auth"
+
     def available(self, shop_id: int) -> bool:
         account = account_for(shop_id)
         return account is not None and bool(account.paidy_public_key)
