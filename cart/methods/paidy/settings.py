@@ -7,19 +7,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import BooleanField, HiddenField, RadioField, StringField
+from wtforms.validators import DataRequired, Regexp
 
-from cart.admin.payments import services
+from cart.admin.payments import connection, services
+from cart.admin.payments.connection import connection_fields
 from cart.admin.payments.forms import ConditionsMixin
-from cart.admin.payments.uploads import (LOGO_MAX_BYTES, PEM_MAX_BYTES, UploadError,
-                                         ca_bundle, client_certificate, read_upload,
-                                         square_logo)
+from cart.admin.payments.uploads import LOGO_MAX_BYTES, UploadError, read_upload, square_logo
 from cart.extensions import db
 from cart.fields import JapaneseForm, stripped
 from cart.gateway import account_for, notice_url
 from cart.models import PaygentAccount, PaymentMethod
-from cart.models.gateway import ENVIRONMENT_NAMES
 from cart.models.order import CAPTURE_MODES
 from cart.models.payment_method import BANNERS
 from cart.tenancy import owners_only
@@ -30,7 +28,8 @@ PUBLIC_KEY = r"^pk_(live|test)_[A-Za-z0-9_]{8,64}\Z"
 bp = owners_only(Blueprint("paidy_settings", __name__, url_prefix="/admin/payment-methods"))
 
 
-class PaidySettingsForm(ConditionsMixin, JapaneseForm):
+class PaidySettingsForm(ConditionsMixin, connection_fields("④ マーチャントID", "⑤ 接続ID",
+                                                        "⑥ 接続IDパスワード"), JapaneseForm):
     draft = HiddenField()
     public_key = StringField("① パブリックキー", filters=[stripped],
                              validators=[DataRequired("パブリックキーを入力してください。"),
@@ -40,22 +39,6 @@ class PaidySettingsForm(ConditionsMixin, JapaneseForm):
     capture_mode = RadioField("③ 同時売上フラグ", choices=list(CAPTURE_MODES.items()),
                               default="auth",
                               validators=[DataRequired("同時売上フラグを選択してください。")])
-    environment = SelectField("接続先", choices=list(ENVIRONMENT_NAMES.items()),
-                              default="sandbox")
-    merchant_id = StringField("④ マーチャントID", filters=[stripped],
-                              validators=[DataRequired("マーチャントIDを入力してください。"),
-                                          Regexp(r"^[0-9]{9}\Z", message="マーチャントIDは9桁の半角数字で入力してください。")])
-    connect_id = StringField("⑤ 接続ID", filters=[stripped],
-                             validators=[DataRequired("接続IDを入力してください。"),
-                                         Regexp(r"^[A-Za-z0-9_]{1,32}\Z", message="接続IDは32文字以内の半角英数字で入力してください。")])
-    connect_password = PasswordField("⑥ 接続IDパスワード", validators=[
-        Length(max=64, message="64文字以内で入力してください。")])
-    notice_hash_key = PasswordField("差分通知ハッシュ値生成キー", validators=[
-        Length(max=128, message="128文字以内で入力してください。")])
-    client_cert = FileField("クライアント証明書（証明書と秘密鍵を含むPEM）")
-    client_cert_delete = BooleanField("クライアント証明書を削除する")
-    ca_file = FileField("CAファイル（PEM）")
-    ca_delete = BooleanField("CAファイルを削除する")
     banner = RadioField("⑪ 決済サービス ロゴ画像", choices=list(BANNERS.items()),
                         default="320x100")
 
@@ -130,61 +113,42 @@ def _fill(form: PaidySettingsForm, account, method) -> None:
     form.note_on_payment_page.data = source.note_on_payment_page if source else True
     form.note_in_thanks_mail.data = source.note_in_thanks_mail if source else False
     form.banner.data = source.banner if source else "320x100"
-    form.connect_password.data = ""
-    form.notice_hash_key.data = ""
+    connection.blank_secrets(form)
 
 
 def _read(form: PaidySettingsForm, account, saved: dict) -> tuple[dict, bool]:
     """The submitted settings as a draft payload; uploads checked, secrets carried over."""
     ok = form.check_conditions()
     payload = {name: form[name].data for name in (
-        "public_key", "capture_mode", "environment", "merchant_id", "connect_id",
-        "hide_under_on", "hide_under", "hide_from_on", "hide_from", "note",
-        "note_on_payment_page", "note_in_thanks_mail", "banner", "logo_delete",
-        "client_cert_delete", "ca_delete")}
-    for secret, label in (("connect_password", "接続IDパスワード"),
-                          ("notice_hash_key", "差分通知ハッシュ値生成キー")):
-        value = form[secret].data or saved.get(secret) or ""
-        payload[secret] = value
-        if not value and not (account and getattr(account, secret)):
-            form[secret].errors = list(form[secret].errors) + [f"{label}を入力してください。"]
-            ok = False
-    uploads = (("logo", LOGO_MAX_BYTES, lambda b: base64.b64encode(square_logo(b)).decode()),
-               ("client_cert", PEM_MAX_BYTES, client_certificate),
-               ("ca_file", PEM_MAX_BYTES, ca_bundle))
-    for name, limit, check in uploads:
-        key = "ca" if name == "ca_file" else name
-        try:
-            data = read_upload(form[name].data, limit)
-            payload[key] = check(data) if data else saved.get(key)
-        except UploadError as error:
-            form[name].errors = list(form[name].errors) + [str(error)]
-            payload[key] = saved.get(key)
-            ok = False
-    return payload, ok
+        "public_key", "capture_mode", "hide_under_on", "hide_under", "hide_from_on",
+        "hide_from", "note", "note_on_payment_page", "note_in_thanks_mail", "banner",
+        "logo_delete")}
+    common, common_ok = connection.read_connection(form, account, saved)
+    payload.update(common)
+    try:
+        data = read_upload(form.logo.data, LOGO_MAX_BYTES)
+        payload["logo"] = base64.b64encode(square_logo(data)).decode() if data else \
+            saved.get("logo")
+    except UploadError as error:
+        form.logo.errors = list(form.logo.errors) + [str(error)]
+        payload["logo"] = saved.get("logo")
+        ok = False
+    return payload, ok and common_ok
 
 
 def candidate(shop_id: int, payload: dict) -> PaygentAccount:
     """The account these settings would make (not saved): blank secrets keep the stored ones."""
     stored = account_for(shop_id)
-    keep = (lambda name: getattr(stored, name) if stored else None)
     with db.session.no_autoflush:
-        account = PaygentAccount(
-            shop_id=shop_id, environment=payload["environment"],
-            merchant_id=payload["merchant_id"], connect_id=payload["connect_id"],
-            connect_password=payload.get("connect_password") or keep("connect_password") or "",
-            notice_hash_key=payload.get("notice_hash_key") or keep("notice_hash_key") or "",
-            paidy_public_key=payload["public_key"], capture_mode=payload["capture_mode"])
-        account.client_cert_pem = None if payload.get("client_cert_delete") else (
-            payload.get("client_cert") or keep("client_cert_pem"))
-        account.ca_pem = None if payload.get("ca_delete") else (
-            payload.get("ca") or keep("ca_pem"))
+        account = connection.candidate(shop_id, payload, stored)
+        account.paidy_public_key = payload["public_key"]
+        account.capture_mode = payload["capture_mode"]
         if payload.get("logo_delete"):
             account.logo_png = None
         elif payload.get("logo"):
             account.logo_png = base64.b64decode(payload["logo"])
         else:
-            account.logo_png = keep("logo_png")
+            account.logo_png = stored.logo_png if stored else None
     return account
 
 
@@ -192,9 +156,7 @@ def apply_paidy(shop, payload: dict) -> PaygentAccount:
     """Save the settings: account, Paidy method (設定済み) and its conditions; one transaction."""
     fresh = candidate(shop.id, payload)
     account = account_for(shop.id) or PaygentAccount(shop_id=shop.id)
-    for name in ("environment", "merchant_id", "connect_id", "connect_password",
-                 "notice_hash_key", "paidy_public_key", "capture_mode", "client_cert_pem",
-                 "ca_pem", "logo_png"):
+    for name in connection.COLUMNS + ("paidy_public_key", "capture_mode", "logo_png"):
         setattr(account, name, getattr(fresh, name))
     if account.id is None:
         db.session.add(account)
