@@ -3,7 +3,7 @@ from .shop import LoginThrottle, Shop, Staff
 from .catalog import Product
 from .gateway import PaygentAccount, PaymentLog, SettingsDraft
 from .store_settings import ShopSettings
-from .card_settings import CardSettings
+from .card_settings import CardAuthorization, CardSettings
 from .delivery import DeliveryMethod
 from .payment_method import PaymentMethod
 from .order import Order, OrderItem, OrderHistory
@@ -13,4 +13,5 @@ from .bulk import BulkRun, BulkRunItem
 __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
            "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt", "BulkRun",
-           "BulkRunItem", "LoginThrottle", "CardSettings"]
+           "BulkRunItem", "LoginThrottle", "CardSettings",
+           "CardAuthorization"]

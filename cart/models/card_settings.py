@@ -4,14 +4,17 @@ shared by every PAYGENT method; this row holds only what the card method adds.
 
 The トークン生成鍵 and the 3Dセキュア結果受付ハッシュ鍵 are encrypted at rest and never rendered.
 """
-from sqlalchemy import Boolean, CheckConstraint, String, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cart.extensions import Stable, db
 from cart.security.secrets import EncryptedText
 from cart.shop_config import ShopConfig
 
-from .base import ShopOwned, Timestamps
+from .base import ShopOwned, Timestamps, utcnow
 
 #: 支払い回数 the owner may offer, in the order the settings page lists them
 PAYMENT_CLASSES = {"lump": "一括払い", "split": "分割払い", "revo": "リボ払い",
@@ -48,3 +51,32 @@ class CardSettings(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
         """The offered 支払い回数, in PAYMENT_CLASSES order."""
         chosen = set(filter(None, (self.payment_classes or "").split(",")))
         return [key for key in PAYMENT_CLASSES if key in chosen]
+
+
+class CardAuthorization(ShopOwned, db.Model):
+    """One card payment attempt at checkout, from the posted token to 020's answer: what the
+    3-D Secure return needs (the token, kept encrypted until 020 has used it), and the claim
+    that lets a double click, a re-post or a re-sent return send each telegram once. A token
+    is taken once (its digest is unique)."""
+    __tablename__ = "card_authorizations"
+    __table_args__ = (
+        CheckConstraint("stage IN ('secure', 'authorizing', 'authorized', 'declined', "
+                        "'unknown')", name="stage"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False, index=True)
+    key: Mapped[str] = mapped_column(String(43), nullable=False, unique=True)
+    token_digest: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    token: Mapped[str] = mapped_column(EncryptedText, nullable=False, default="")
+    payment_class: Mapped[str] = mapped_column(String(8), nullable=False)
+    split_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    masked_card: Mapped[str] = mapped_column(String(24), nullable=False, default="")
+    tds_auth_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    # secure: waiting for the 3-D Secure result; authorizing: 020 is out; then its outcome
+    stage: Mapped[str] = mapped_column(String(12), nullable=False)
+    code: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    message: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
