@@ -14,6 +14,18 @@ CANCEL = "cancel"
 REFUND = "refund"
 ACTIONS = (CAPTURE, CANCEL, REFUND)
 ACTION_NAMES = {CAPTURE: "売上確定", CANCEL: "キャンセル", REFUND: "返金"}
+#: 金額変更: the payment's amount becomes a new one (the card's オーソリ変更 / 売上変更). Only a
+#: method that declares it in its transitions offers it; ``ACTIONS`` stays what every method's
+#: page and tables know.
+CHANGE = "change"
+EXTRA_ACTIONS = (CHANGE,)
+EXTRA_ACTION_NAMES = {CHANGE: "金額変更"}
+ALL_ACTIONS = ACTIONS + EXTRA_ACTIONS
+
+
+def action_name(action: str) -> str:
+    """What staff call an action (the code itself for one no method declares)."""
+    return ACTION_NAMES.get(action) or EXTRA_ACTION_NAMES.get(action, action)
 
 IN_FLIGHT_NAME = "処理結果を確認中"
 UNKNOWN_NAME = "確認中"
@@ -77,6 +89,11 @@ class Transition:
     window: Window | None = None
     partial_target: str | None = None   # set: the action may take an amount (1 yen up)
     hint: str = ""                      # added when refused from another status
+    # set: the action takes the payment's new amount (1 yen up, other than the current one)
+    new_amount: bool = False
+    # set: PAYGENT makes a new payment at ``target`` (its reply names the new payment_id) and
+    # leaves the old one at this status; the order uses the new payment from then on
+    replaced_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +151,7 @@ class Method:
     # -- the transition table --------------------------------------------------------
     @property
     def actions(self) -> tuple[str, ...]:
-        return tuple(a for a in ACTIONS if any(t.action == a for t in self.transitions))
+        return tuple(a for a in ALL_ACTIONS if any(t.action == a for t in self.transitions))
 
     def transition(self, status: str, action: str) -> Transition | None:
         return next((t for t in self.transitions
@@ -169,7 +186,7 @@ class Method:
         if state.in_flight:
             raise RuleViolation("この受注には処理結果を確認中の操作があります。"
                                 "「最新の状態を取得」で結果を確認してから操作してください。")
-        name = ACTION_NAMES[action]
+        name = action_name(action)
         for t in candidates:
             if t.window and t.window.closed(state, t.source, now):
                 raise RuleViolation(t.window.message.format(action=name))
@@ -180,6 +197,8 @@ class Method:
                                 f"{name}はできません。{hint}")
         if transition.partial_target is not None and state.amount <= 0:
             raise RuleViolation(f"{name}可能額がないため、{name}はできません。")
+        if transition.new_amount:
+            _check_new_amount(state, amount)
         if amount is not None and transition.partial_target is not None:
             if isinstance(amount, bool) or not isinstance(amount, int):
                 raise RuleViolation(f"{name}額は半角数字（整数）で入力してください。")
@@ -187,6 +206,12 @@ class Method:
                 raise RuleViolation(f"{name}額は1円以上で入力してください。")
             if amount > state.amount:
                 raise RuleViolation(f"{name}額が{name}可能額（{state.amount:,}円）を超えています。")
+
+    def replaced(self, status: str, action: str) -> str | None:
+        """Where the old payment is left when the action replaces it by a new one (None: the
+        action moves the payment itself)."""
+        transition = self.transition(status, action)
+        return transition.replaced_status if transition is not None else None
 
     def after(self, status: str, action: str, partial: bool = False) -> str:
         """The status the payment the order uses is in after a successful operation."""
@@ -220,3 +245,15 @@ class Method:
         if state.refunded and any(t.partial_target == status.code for t in self.transitions):
             name += "（一部返金済）"
         return name
+
+
+def _check_new_amount(state: PaymentState, amount) -> None:
+    """A new amount for the payment: an int of yen, 1 up, other than what it holds now."""
+    if amount is None:
+        raise RuleViolation("変更後の金額を入力してください。")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise RuleViolation("変更後の金額は半角数字（整数）で入力してください。")
+    if amount < 1:
+        raise RuleViolation("変更後の金額は1円以上で入力してください。")
+    if amount == state.amount:
+        raise RuleViolation(f"変更後の金額が現在の金額（{state.amount:,}円）と同じです。")
