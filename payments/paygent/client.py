@@ -25,6 +25,13 @@ PATHS = {
     "341": "/n/paidy/request",
     "342": "/n/paidy/request",
     "343": "/n/paidy/request",
+    "020": "/n/card/request",
+    "021": "/n/card/request",
+    "022": "/n/card/request",
+    "023": "/n/card/request",
+    "028": "/n/card/request",
+    "029": "/n/card/request",
+    "450": "/n/card/request",
     "091": "/n/ref/paynotice",
     "094": "/n/ref/paymentref",
 }

@@ -4,6 +4,10 @@ from enum import Enum
 
 #: Paidy timeout: PAYGENT left the payment in 30/31/42 and will settle it later.
 PAIDY_TIMEOUT = "24005"
+#: The card company did not answer in time: the same, for card telegrams (payments.paygent.card).
+CARD_TIMEOUT = "2005"
+#: Codes after which the outcome is unknown until a 094 answer settles it.
+UNSETTLED = frozenset({PAIDY_TIMEOUT, CARD_TIMEOUT})
 
 
 class Outcome(str, Enum):
@@ -37,9 +41,10 @@ class TelegramResult:
 
     @classmethod
     def from_reply(cls, telegram_kind: str, data: dict) -> "TelegramResult":
-        """Classify a parsed reply: result=0 is ok; 24005 is unknown; other codes are errors."""
+        """Classify a parsed reply: result=0 is ok; 24005 and 2005 (a timeout behind PAYGENT) are
+        unknown; other codes are errors."""
         if data.get("result") == "0":
             return cls(Outcome.OK, telegram_kind, data)
         code = data.get("response_code", "")
-        outcome = Outcome.UNKNOWN if code == PAIDY_TIMEOUT else Outcome.ERROR
+        outcome = Outcome.UNKNOWN if code in UNSETTLED else Outcome.ERROR
         return cls(outcome, telegram_kind, data, code, data.get("response_detail", ""))
