@@ -50,6 +50,7 @@ def main(argv=None) -> None:
     server = SandboxServer(app, args.host, args.port, context)
     print(f"PAYGENT sandbox: {server.url}/paygent", flush=True)
     print(f"Paidy checkout: {server.url}/paidy/checkout.js", flush=True)
+    print(f"card token script: {server.url}/card/PaygentToken.js", flush=True)
     print(f"control API: {server.url}/control/…  (header {TOKEN_HEADER})", flush=True)
     print(f"control token: {token}", flush=True)
     try:

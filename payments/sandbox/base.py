@@ -53,13 +53,15 @@ class Telegram:
 
     ``run(store, merchant_id, fields, timeout)`` returns the reply fields or raises Refusal;
     ``timeout`` is true when a ``timeout`` fault is armed for this telegram (Paidy does not
-    answer in time). A Refusal's detail is looked up in ``details``.
+    answer in time). A Refusal's detail is looked up in ``details``. ``faults`` names further
+    fault modes the telegram plays itself: ``run`` then gets ``fault=<mode>``.
     """
     kind: str
     path: str
     items: tuple[str, ...]
     run: Callable[..., dict]
     details: Mapping[str, str] = field(default_factory=lambda: DETAILS)
+    faults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,15 @@ class SandboxMethod:
     ``telegrams`` the method's own telegram kinds; ``actions`` what an operator on PAYGENT's
     admin site can do to one of its payments (action → telegram kind); ``settle(store, db,
     payment, now)`` moves a payment to where time has taken it and returns the row;
-    ``blueprint`` the method's own pages, if any (registered by ``create_sandbox``).
+    ``blueprint`` the method's own pages, if any (registered by ``create_sandbox``);
+    ``amount_field`` the request field an admin-site action's amount travels in.
     """
     lib: Method
     telegrams: tuple[Telegram, ...]
     actions: Mapping[str, str]
     settle: Callable
     blueprint: Blueprint | None = None
+    amount_field: str = "amount"
 
 
 def sandbox():

@@ -13,12 +13,13 @@ from flask import Blueprint, jsonify, request
 
 from . import methods
 from .base import DAY, Refusal, sandbox
+from .methods import card
 from .methods.paidy import create_authorized_payment
 from .store import DEFAULT_SETTINGS
 
 TOKEN_HEADER = "X-Sandbox-Token"
 TOKEN_FILE = "sandbox_token"
-FAULT_MODES = ("timeout", "drop", "http500", "garbage")
+FAULT_MODES = ("timeout", "drop", "http500", "garbage", "second_half")
 
 blueprint = Blueprint("control", __name__, url_prefix="/control")
 
@@ -76,7 +77,7 @@ def control_merchant():
     body = request.get_json(force=True)
     sandbox().store.upsert_merchant(**{k: str(body.get(k, "")) for k in (
         "merchant_id", "connect_id", "connect_password", "hash_key", "notice_url",
-        "paidy_public_key", "store_name")})
+        "paidy_public_key", "store_name", "token_key", "tds_hash_key")})
     return jsonify(ok=True)
 
 
@@ -132,6 +133,17 @@ def control_create_payment():
     return jsonify(_payment_json(payment))
 
 
+@blueprint.post("/card/payments")
+def control_create_card_payment():
+    """A card payment at 20 (40 with ``capture``), as if the buyer had paid with ``card`` (a
+    test card number, default the one approved without a challenge)."""
+    body = request.get_json(force=True)
+    payment = card.create_authorized_payment(
+        sandbox().store, str(body["merchant_id"]), str(body["trading_id"]), int(body["amount"]),
+        str(body.get("card") or card.APPROVED_CARD), bool(body.get("capture", False)))
+    return jsonify(_payment_json(payment))
+
+
 @blueprint.get("/payments/<int:payment_id>")
 def control_payment(payment_id):
     row = sandbox().store.db.execute("SELECT * FROM payments WHERE payment_id=?",
@@ -157,7 +169,7 @@ def control_change(payment_id):
     last = store.db.execute("SELECT COALESCE(MAX(id), 0) FROM notices").fetchone()[0]
     fields = {"payment_id": str(payment_id)}
     if body.get("amount") is not None:
-        fields["amount"] = str(body["amount"])
+        fields[method.amount_field] = str(body["amount"])
     try:
         reply = telegram.run(store, row["merchant_id"], fields)
     except Refusal as refusal:

@@ -24,6 +24,9 @@ from .base import (DAY, PAYMENT_ITEMS, Refusal, Telegram, error_reply, find_paym
 # Kept importable from here for callers of this module from before the method modules.
 
 NOTICE_RETENTION = 7 * DAY
+#: Fault modes a telegram plays itself when it declares them (Telegram.faults); they reach no
+#: transport (the reply goes out as usual).
+PLAYED_FAULTS = ("second_half",)
 REPLY_CONTENT_TYPE = "text/plain; charset=Shift_JIS"
 NOTICE_ITEMS = ("payment_notice_id", *PAYMENT_ITEMS, "change_date", "event", "event_result",
                 "event_error_code")
@@ -136,16 +139,23 @@ for _path in PATHS:
 
 def _run(store, declared: Telegram, merchant_id: str, fields: dict, fault):
     mode = fault["mode"] if fault else ""
+    if mode in PLAYED_FAULTS:
+        extra = {"fault": mode} if mode in declared.faults else {}
+        mode = ""  # a telegram that does not play it answers as if none were armed
+    else:
+        extra = {}
     if mode and mode != "timeout" and not fault["apply"]:
         return None  # the fault hits before PAYGENT does anything
     try:
-        return declared.run(store, merchant_id, fields, timeout=mode == "timeout")
+        return declared.run(store, merchant_id, fields, timeout=mode == "timeout", **extra)
     except Refusal as refusal:
         return error_reply(refusal.code, declared.details)
 
 
 def _deliver(reply, fault):
     mode = fault["mode"] if fault else ""
+    if mode in PLAYED_FAULTS:
+        mode = ""
     if mode == "drop":
         _drop_connection()
         return Response(b"", status=500)

@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS merchants (
     hash_key TEXT NOT NULL DEFAULT '',
     notice_url TEXT NOT NULL DEFAULT '',
     paidy_public_key TEXT NOT NULL DEFAULT '',
-    store_name TEXT NOT NULL DEFAULT ''
+    store_name TEXT NOT NULL DEFAULT '',
+    token_key TEXT NOT NULL DEFAULT '',
+    tds_hash_key TEXT NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS merchants_public_key ON merchants(paidy_public_key)
     WHERE paidy_public_key != '';
@@ -95,7 +97,37 @@ CREATE TABLE IF NOT EXISTS locks (
     name TEXT PRIMARY KEY,
     until REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS card_tokens (
+    token TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    token_key TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    masked_card_number TEXT NOT NULL,
+    card_brand TEXT NOT NULL,
+    card_valid_term TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL
+);
+CREATE TABLE IF NOT EXISTS tds_auths (
+    auth_id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    token TEXT NOT NULL,
+    trading_id TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    term_url TEXT NOT NULL,
+    challenge INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    response_code TEXT NOT NULL DEFAULT '',
+    attempt_kbn TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    answered_at REAL,
+    used_at REAL
+);
 """
+#: Card tables a store file from before the card sandbox lacks (made by SCHEMA), and the
+#: merchants' columns it adds.
+CARD_MERCHANT_COLUMNS = ("token_key", "tds_hash_key")
 
 DEFAULT_SETTINGS = {
     "clock_offset": 0.0,        # seconds added to the wall clock (moves the Paidy windows)
@@ -103,6 +135,7 @@ DEFAULT_SETTINGS = {
     "notice_retry_seconds": 5.0,
     "notice_pause_seconds": 900.0,  # after 5 straight failures PAYGENT pauses 15 minutes
     "settle_seconds": 0.0,      # how long a 24005 payment stays in 30/31/42
+    "token_ttl_seconds": 600.0,  # how long a card token stays usable (PaygentToken.js)
 }
 FIRST_PAYMENT_ID = 200000001
 
@@ -125,6 +158,11 @@ class Store:
         columns = {row["name"] for row in self.db.execute("PRAGMA table_info(payments)")}
         if "pending_amount" not in columns:  # a store file from before parked partial refunds
             self.db.execute("ALTER TABLE payments ADD COLUMN pending_amount INTEGER")
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(merchants)")}
+        for column in CARD_MERCHANT_COLUMNS:  # a store file from before the card sandbox
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE merchants ADD COLUMN {column} TEXT NOT NULL "
+                                "DEFAULT ''")
 
     def _number_notices_per_merchant(self) -> None:
         """Bring a store file from before per-merchant notice numbers up to date.
@@ -193,7 +231,8 @@ class Store:
     # -- merchants -------------------------------------------------------------------
     def upsert_merchant(self, merchant_id: str, connect_id: str, connect_password: str,
                         hash_key: str = "", notice_url: str = "", paidy_public_key: str = "",
-                        store_name: str = "") -> None:
+                        store_name: str = "", token_key: str = "",
+                        tds_hash_key: str = "") -> None:
         with self.write() as db:
             if paidy_public_key:
                 db.execute("UPDATE merchants SET paidy_public_key='' "
@@ -201,13 +240,15 @@ class Store:
                            (paidy_public_key, merchant_id))
             db.execute(
                 "INSERT INTO merchants(merchant_id, connect_id, connect_password, hash_key,"
-                " notice_url, paidy_public_key, store_name) VALUES(?,?,?,?,?,?,?) "
+                " notice_url, paidy_public_key, store_name, token_key, tds_hash_key) "
+                "VALUES(?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(merchant_id) DO UPDATE SET connect_id=excluded.connect_id,"
                 " connect_password=excluded.connect_password, hash_key=excluded.hash_key,"
                 " notice_url=excluded.notice_url, paidy_public_key=excluded.paidy_public_key,"
-                " store_name=excluded.store_name",
+                " store_name=excluded.store_name, token_key=excluded.token_key,"
+                " tds_hash_key=excluded.tds_hash_key",
                 (merchant_id, connect_id, connect_password, hash_key, notice_url,
-                 paidy_public_key, store_name))
+                 paidy_public_key, store_name, token_key, tds_hash_key))
 
     def merchant(self, merchant_id: str):
         return self.db.execute("SELECT * FROM merchants WHERE merchant_id=?",
@@ -276,7 +317,8 @@ class Store:
     # -- reset -----------------------------------------------------------------------
     def reset(self, keep_merchants: bool = True) -> None:
         with self.write() as db:
-            for table in ("payments", "notices", "faults", "telegrams", "settings", "locks"):
+            for table in ("payments", "notices", "faults", "telegrams", "settings", "locks",
+                          "card_tokens", "tds_auths"):
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM sqlite_sequence WHERE name='notices'")
             if not keep_merchants:
