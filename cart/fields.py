@@ -2,9 +2,9 @@
 import unicodedata
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import IntegerField, SelectMultipleField
 from wtforms.validators import StopValidation
-from wtforms.widgets import TextInput
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 
 def stripped(value):
@@ -45,3 +45,14 @@ class WholeNumberField(IntegerField):
     def pre_validate(self, form):
         if self.process_errors:  # one message is enough: skip range checks on non-numbers
             raise StopValidation()
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices, each a checkbox; a value no page offers is refused in Japanese."""
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        offered = {value for value, _ in self.choices}
+        if any(value not in offered for value in self.data or ()):
+            raise StopValidation("選択肢が正しくありません。")

@@ -92,13 +92,19 @@ def save_draft(shop_id: int, staff_id: int, payload: dict, token: str | None = N
     return draft.token
 
 
-def load_draft(shop_id: int, staff_id: int, token: str | None) -> dict | None:
+def load_draft(shop_id: int, staff_id: int, token: str | None,
+               kind: str | None = None) -> dict | None:
+    """The draft's payload, if it is this page's: a page other than Paidy's marks its drafts
+    with ``"kind"`` and asks for that kind (Paidy's drafts have none)."""
     if not token:
         return None
     draft = db.session.scalar(select(SettingsDraft).where(
         SettingsDraft.shop_id == shop_id, SettingsDraft.staff_id == staff_id,
         SettingsDraft.token == token, SettingsDraft.created_at >= utcnow() - DRAFT_LIFETIME))
-    return json.loads(draft.payload) if draft else None
+    payload = json.loads(draft.payload) if draft else None
+    if payload is None or payload.get("kind") != kind:
+        return None
+    return payload
 
 
 def drop_draft(shop_id: int, token: str) -> None:
