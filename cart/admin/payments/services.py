@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from cart.extensions import db
 from cart.gateway import client_for
-from cart.models import PaygentAccount, PaymentMethod, SettingsDraft
+from cart.models import CardSettings, PaygentAccount, PaymentMethod, SettingsDraft
 from cart.models.base import utcnow
 from cart.methods import registry
 from payments import methods
@@ -144,7 +144,8 @@ def apply_conditions(method: PaymentMethod, payload: dict) -> None:
 def enroll_at_sandbox(shop, account: PaygentAccount) -> None:
     """On the embedded sandbox a new merchant is enrolled with the credentials first used, as
     PAYGENT issues test credentials; a known merchant keeps its password (so a wrong one still
-    fails the connection test) and only learns the shop's hash key, URL and public key."""
+    fails the connection test) and only learns the shop's hash key, URL and public key, and
+    the card method's トークン生成鍵 and 3Dセキュア結果受付ハッシュ鍵 as they are stored."""
     sandbox = current_app.extensions.get("paygent_sandbox")
     if sandbox is None or account.environment != "sandbox":
         return
@@ -154,6 +155,8 @@ def enroll_at_sandbox(shop, account: PaygentAccount) -> None:
     if known is not None and (known["connect_id"] != account.connect_id
                               or known["connect_password"] != account.connect_password):
         return
+    card = db.session.scalar(select(CardSettings).where(CardSettings.shop_id == shop.id))
     store.upsert_merchant(account.merchant_id, account.connect_id, account.connect_password,
                           account.notice_hash_key, notice_url(shop), account.paidy_public_key,
-                          shop.name)
+                          shop.name, token_key=card.token_key if card else "",
+                          tds_hash_key=card.tds_hash_key if card else "")
