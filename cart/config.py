@@ -75,6 +75,9 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads are checked per file, far below this
 
     PAIDY_SCRIPT_URL = "https://apps.paidy.com/"
+    # PAYGENT's token script by トークン接続先 (the sandbox serves its own look-alike)
+    CARD_TOKEN_SCRIPT_URLS = {"test": "https://sandbox.paygent.co.jp/js/PaygentToken.js",
+                              "production": "https://token.paygent.co.jp/js/PaygentToken.js"}
     MAIL_URL = os.environ.get("MAIL_URL", "")  # smtp://user:pass@host:port; empty = outbox only
     MAIL_FROM = os.environ.get("MAIL_FROM", "no-reply@cart.example")
 

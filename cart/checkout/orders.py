@@ -80,6 +80,7 @@ def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
         raise CheckoutError("カゴに商品が入っていません。")
     shipping = 0 if draft.delivery.fee_undetermined else draft.delivery.fee
     money = totals(draft.lines, shipping)
+    capture_mode = registry.get(draft.method.kind).capture_mode(shop.id)  # kept for life (P4)
     order = _reusable_pending(shop.id, pending_id, draft.checkout_token)
     if order is None:
         # The number's increment locks the shop's settings row first, so concurrent
@@ -98,7 +99,7 @@ def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
         order.items.clear()
         created = False
     order.cart_type = draft.cart_type
-    order.capture_mode = registry.get(draft.method.kind).capture_mode(shop.id)  # for life (P4)
+    order.capture_mode = capture_mode
     for key, value in draft.buyer.items():
         setattr(order, key, value)
     order.delivery_method_id = draft.delivery.id

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cart.extensions import Stable, db
 from cart.security.secrets import EncryptedText
@@ -80,3 +80,5 @@ class CardAuthorization(ShopOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                  nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    order = relationship("Order", lazy="select")

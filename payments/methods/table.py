@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 from . import ALL
-from .base import ACTION_NAMES, ACTIONS, Method, PaymentState, Transition, Window
+from .base import ACTIONS, Method, PaymentState, Transition, Window, action_name
 
 SINCE_NAMES = {"authorized_at": "オーソリ", "captured_at": "売上確定"}
 _NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)  # no time is given, so no window has run
@@ -48,14 +48,20 @@ def shown(method: Method, code: str) -> str:
     return method.display_status(PaymentState(code, 1, None, None), _NOW)
 
 
+def _actions(method: Method) -> tuple[str, ...]:
+    """The columns: every common action, and the method's own ones (金額変更) when it has them."""
+    return ACTIONS + tuple(a for a in method.actions if a not in ACTIONS)
+
+
 def status_table(method: Method) -> list[str]:
     header = (["コード", "決済ステータス", "決済状況", "対応状況", "ペイジェント状況", "paid"]
-              + [f"{ACTION_NAMES[a]} ({a})" for a in ACTIONS])
+              + [f"{action_name(a)} ({a})" for a in _actions(method)])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for status in method.statuses:
         row = [status.code, status.name, shown(method, status.code), status.order_label,
                status.paygent_label, "yes" if status.paid else "no"]
-        row += [transition_text(method, method.transition(status.code, a)) for a in ACTIONS]
+        row += [transition_text(method, method.transition(status.code, a))
+                for a in _actions(method)]
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
     return lines
 
@@ -68,7 +74,7 @@ def operation_table(method: Method) -> list[str]:
         if t.partial_target is not None:
             after += f"（一部: {_status(method, t.partial_target)}）"
         window = t.window
-        row = [f"{ACTION_NAMES[t.action]} ({t.action})", t.telegram, _status(method, t.source),
+        row = [f"{action_name(t.action)} ({t.action})", t.telegram, _status(method, t.source),
                after, _status(method, t.waiting) if t.waiting else "",
                ", ".join(sorted(t.settles_as)),
                window_text(window) if window else "",

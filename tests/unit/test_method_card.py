@@ -78,12 +78,12 @@ def test_the_method_s_identity():
     assert CARD.actions == (CAPTURE, CANCEL, CHANGE)
 
 
-def test_the_cart_does_not_list_the_card_yet_but_can_resolve_it():
-    assert CARD in methods.PREVIEW and CARD not in methods.ALL
-    assert "card" not in methods.CODES
+def test_the_cart_offers_the_card_right_after_paidy():
+    assert methods.ALL.index(CARD) == methods.ALL.index(methods.PAIDY) + 1
+    assert "card" in methods.CODES
     assert methods.get("card") is CARD and methods.find("card") is CARD
-    assert methods.by_payment_type("02") is None and methods.any_by_payment_type("02") is CARD
-    assert "020" not in methods.telegram_paths()
+    assert methods.by_payment_type("02") is CARD and methods.any_by_payment_type("02") is CARD
+    assert methods.telegram_paths()["020"] == "/n/card/request"
     assert methods.all_telegram_paths()["029"] == "/n/card/request"
 
 

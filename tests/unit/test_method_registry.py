@@ -5,17 +5,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import payments.methods as methods
-from payments.methods import (ALL, BANK_TRANSFER, COD, CODES, PAIDY, Method, PaymentState,
+from payments.methods import (ALL, BANK_TRANSFER, CARD, COD, CODES, PAIDY, Method, PaymentState,
                               RuleViolation, Status, Transition, Window, get)
-from payments.methods.base import ACTION_NAMES, ACTIONS, CAPTURE, REFUND
+from payments.methods.base import ACTION_NAMES, ACTIONS, ALL_ACTIONS, CAPTURE, REFUND
 
 STATE_TIMES = {"authorized_at", "captured_at"}
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
 
 def test_the_methods_in_the_order_the_settings_list_them():
-    assert ALL == (PAIDY, BANK_TRANSFER, COD)
-    assert CODES == ("paidy", "bank_transfer", "cod")
+    assert ALL == (PAIDY, CARD, BANK_TRANSFER, COD)
+    assert CODES == ("paidy", "card", "bank_transfer", "cod")
 
 
 def test_every_code_is_unique():
@@ -38,7 +38,7 @@ def test_get_of_an_unknown_code_raises_key_error(code):
 
 
 @pytest.mark.parametrize("payment_type, method", [
-    ("22", PAIDY), ("02", None), ("", None), (None, None), ("paidy", None)])
+    ("22", PAIDY), ("02", CARD), ("03", None), ("", None), (None, None), ("paidy", None)])
 def test_by_payment_type(payment_type, method):
     assert methods.by_payment_type(payment_type) is method
 
@@ -51,7 +51,9 @@ def test_payment_types_are_unique():
 def test_telegram_paths():
     assert methods.telegram_paths() == {
         "340": "/n/paidy/request", "341": "/n/paidy/request",
-        "342": "/n/paidy/request", "343": "/n/paidy/request"}
+        "342": "/n/paidy/request", "343": "/n/paidy/request",
+        **{kind: "/n/card/request" for kind in ("020", "021", "022", "023", "028", "029",
+                                                 "450")}}
 
 
 def test_no_two_methods_read_the_same_reference_field():
@@ -92,11 +94,15 @@ def test_status_codes_are_unique_within_a_method(method):
 def test_transitions_reference_only_declared_statuses(method):
     declared = {s.code for s in method.statuses}
     for t in method.transitions:
-        assert t.action in ACTIONS
+        assert t.action in ALL_ACTIONS
         assert t.source in declared, t
         assert t.target in declared, t
         assert t.settles_as <= declared, t
-        assert t.target in t.settles_as, t
+        # a 094 answer about the payment operated on: where it goes, or where a transition
+        # that replaces it by a new payment leaves it
+        assert (t.replaced_status or t.target) in t.settles_as, t
+        if t.replaced_status is not None:
+            assert t.replaced_status in declared, t
         if t.waiting is not None:
             assert t.waiting in declared, t
         if t.partial_target is not None:

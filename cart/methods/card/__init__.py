@@ -1,12 +1,25 @@
 """ペイジェント(クレジット決済) in the cart: its settings (the card method's own part; the PAYGENT
 connection is the shop's common one), its payment step (the card form, whose number goes only
 to PAYGENT's token script, then 3-D Secure 2.0 and the authorisation) and the pages they need."""
-from flask import url_for
+from datetime import date
+
+from flask import current_app, url_for
+
+from cart.checkout import draft
+from cart.config import sandbox_url
 
 from cart.gateway import account_for
 from cart.methods.base import CartMethod
 from cart.methods.card.config import card_settings_for
 from payments.methods.card import CARD
+
+
+def token_script_url(account, settings) -> str:
+    """PAYGENT's token script for the shop's トークン接続先, or the sandbox's look-alike for
+    shops on the sandbox."""
+    if account.environment == "sandbox":
+        return sandbox_url(current_app.config) + "/card/PaygentToken.js"
+    return current_app.config["CARD_TOKEN_SCRIPT_URLS"][settings.token_environment]
 
 
 class CardMethod(CartMethod):
@@ -28,6 +41,18 @@ class CardMethod(CartMethod):
         settings = card_settings_for(shop_id)
         return (account_for(shop_id) is not None and settings is not None
                 and bool(settings.token_key) and bool(settings.classes))
+
+    def confirm_context(self, shop) -> dict:
+        from cart.methods.card.checkout import payment_options
+        settings = card_settings_for(shop.id)
+        account = account_for(shop.id)
+        this_year = date.today().year
+        return {"card_token_script": token_script_url(account, settings),
+                "card_merchant_id": account.merchant_id, "card_token_key": settings.token_key,
+                "card_cvc": settings.security_code_required,
+                "card_options": payment_options(settings),
+                "card_choice": draft.get().get("payment_choice", ""),
+                "card_years": range(this_year, this_year + 11)}
 
     def register(self, app) -> None:
         from cart.methods.card import routes, settings

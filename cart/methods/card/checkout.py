@@ -1,0 +1,313 @@
+"""The card payment step: the 決済処理中 order and its authorisation attempt, 3-D Secure 2.0
+(450, then the issuer's page, then the result at the term URL) and 020.
+
+Each stage is claimed in a short transaction (the attempt row moves from one stage to the next
+by a conditional update), PAYGENT is called with no transaction open, and the answer is booked
+after re-reading the attempt. A token is taken once: its digest is unique, so a re-posted form
+or a double click sends no second telegram. The buyer's card number never reaches this code,
+only PAYGENT's token.
+"""
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from cart import history
+from cart.acceptance import accept_payment
+from cart.checkout.orders import Draft, write_order
+from cart.extensions import begin_write, db, transaction
+from cart.gateway import TelegramLog, account_for, client_for
+from cart.methods.card.config import card_settings_for
+from cart.models import CardAuthorization, Order, Shop
+from cart.models.base import utcnow
+from cart.review import flag
+from payments.methods import card as lib
+from payments.paygent import card as wire
+
+log = logging.getLogger("cart.checkout.card")
+
+DECLINED_MESSAGE = ("カード会社の承認が得られなかったため、お支払いできませんでした。"
+                    "カード情報をご確認のうえ再度お試しいただくか、他のお支払い方法をお選びください。")
+TOKEN_MESSAGE = ("カード情報の確認の有効期限が切れました。お手数ですが、"
+                 "もう一度カード情報を入力してください。")
+TDS_FAILED_MESSAGE = ("本人認証（3Dセキュア）に失敗したため、お支払いできませんでした。"
+                      "もう一度お試しいただくか、他のお支払い方法をお選びください。")
+TDS_ABANDONED_MESSAGE = ("本人認証（3Dセキュア）が中断されました。もう一度お試しいただくか、"
+                         "他のお支払い方法をお選びください。")
+TDS_REFUSED_MESSAGE = ("本人認証（3Dセキュア）の結果、このカードではお支払いいただけません。"
+                       "他のカードまたは他のお支払い方法をお選びください。")
+UNVERIFIED_MESSAGE = ("お支払い情報を確認できなかったため、ご注文を確定できませんでした。"
+                      "お手数ですが、ショップまでお問い合わせください。")
+UNAVAILABLE_MESSAGE = ("ただいまカード決済を受け付けられません。時間をおいて再度お試しいただくか、"
+                       "他のお支払い方法をお選びください。")
+REPOSTED_MESSAGE = ("このカード情報でのお手続きは受付済みです。ご注文の状況をご確認ください。")
+
+OPEN_STAGES = ("secure", "authorizing")
+#: PAYGENT's own errors (P… settings, E… system and connection, 9… its database): nothing the
+#: buyer's card did
+SYSTEM_CODE_PREFIXES = ("P", "E", "9")
+
+
+class CardInputError(Exception):
+    """What the buyer posted cannot start a payment (Japanese message)."""
+
+
+@dataclass
+class Step:
+    """What the browser is shown next."""
+    kind: str                   # challenge | done | pending | failed
+    authorization: CardAuthorization | None = None
+    html: str = ""              # the issuer's page (challenge)
+    message: str = ""
+
+
+# -- what the buyer posted ----------------------------------------------------------------
+def payment_choice(settings, value: str) -> tuple[str, int | None]:
+    """支払回数 as posted ("lump", "split-3", "revo", "bonus"), checked against the shop's
+    offer."""
+    value = (value or "").strip()
+    kind, _, count = value.partition("-")
+    if kind not in settings.classes:
+        raise CardInputError("お支払い回数を選択してください。")
+    if kind == "split":
+        if not count.isdigit() or int(count) not in wire.SPLIT_COUNTS:
+            raise CardInputError("分割回数を選択してください。")
+        return kind, int(count)
+    if count:
+        raise CardInputError("お支払い回数を選択してください。")
+    return kind, None
+
+
+def payment_options(settings) -> list[tuple[str, str]]:
+    """The 支払回数 select: (value, label) for each offered class (分割: each count)."""
+    options = []
+    for kind in settings.classes:
+        if kind == "split":
+            options += [(f"split-{n}", f"分割払い（{n}回）") for n in wire.SPLIT_COUNTS]
+        else:
+            options.append((kind, wire.PAYMENT_CLASS_NAMES[kind]))
+    return options
+
+
+def _clean_token(token: str) -> str:
+    token = (token or "").strip()
+    if not token or len(token) > 128 or not token.isascii() or not token.isprintable():
+        raise CardInputError("カード情報を確認できませんでした。もう一度入力してください。")
+    return token
+
+
+def open_authorization(order_id) -> CardAuthorization | None:
+    """The order's attempt still waiting for 3-D Secure or 020, if any."""
+    if not order_id:
+        return None
+    return db.session.scalar(select(CardAuthorization).where(
+        CardAuthorization.order_id == order_id, CardAuthorization.stage.in_(OPEN_STAGES)))
+
+
+# -- the steps --------------------------------------------------------------------------------
+def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, masked: str,
+               term_url_for, browser: dict) -> Step:
+    """「注文する」 with a token: write the 決済処理中 order and its attempt, then 450 (with
+    3-D Secure) or 020 (without)."""
+    settings = card_settings_for(shop.id)
+    payment_class, split_count = payment_choice(settings, choice)
+    token = _clean_token(token)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    secure = settings.three_d_secure
+    if open_authorization(pending_id) is not None:
+        pending_id = None  # its payment is on its way: this attempt gets an order of its own
+    try:
+        with transaction():
+            order = write_order(shop, draft, pending_id)
+            auth = CardAuthorization(
+                shop_id=shop.id, order_id=order.id, key=secrets.token_urlsafe(32),
+                token_digest=digest, token=token, payment_class=payment_class,
+                split_count=split_count, amount=order.total, masked_card=(masked or "")[:24],
+                stage="secure" if secure else "authorizing")
+            db.session.add(auth)
+            db.session.flush()
+            auth_id, key, order_id = auth.id, auth.key, order.id
+            number, total, email = order.number, order.total, order.email
+    except IntegrityError:
+        raise CardInputError(REPOSTED_MESSAGE) from None
+    account = account_for(shop.id)
+    telegrams = TelegramLog(shop.id, order_id)
+    client = client_for(account, order_id, telegrams)
+    if not secure:
+        return _authorize(shop, auth_id, client, telegrams)
+    result = wire.send_tds2(
+        client, trading_id=number, amount=total, token=token,
+        term_url=term_url_for(key), merchant_name=settings.merchant_name,
+        email=email, http_accept=browser.get("accept", ""),
+        http_user_agent=browser.get("user_agent", ""))
+    challenge = wire.read_tds2(result)
+    with transaction():
+        telegrams.book()
+        auth = db.session.get(CardAuthorization, auth_id)
+        order = db.session.get(Order, order_id)
+        if challenge is None:
+            message = _message(result.code) if not result.unknown else UNAVAILABLE_MESSAGE
+            _decline(auth, order, result.code or "ERROR", message, "3Dセキュア認証を開始できませんでした")
+            return Step("failed", auth, message=message)
+        auth.tds_auth_id = challenge.auth_id[:64]
+        history.record(order, f"注文番号 : {order.number} クレジット 3Dセキュア認証へ"
+                              f"（{_card_text(auth)}）")
+    return Step("challenge", auth, html=challenge.html)
+
+
+def secure_return(shop: Shop, key: str, fields) -> Step:
+    """The issuer's page sent the buyer back with the 3-D Secure result: believed only when
+    its hash matches the shop's 3Dセキュア結果受付ハッシュ鍵, then 020. A re-sent result finds
+    the attempt past its stage and sends nothing."""
+    auth = db.session.scalar(select(CardAuthorization).where(
+        CardAuthorization.shop_id == shop.id, CardAuthorization.key == key))
+    if auth is None:
+        return Step("failed", None, message=UNVERIFIED_MESSAGE)
+    if auth.stage != "secure":
+        return Step(_kind(auth), auth, message=auth.message)
+    auth_id, order_id, expected = auth.id, auth.order_id, auth.tds_auth_id
+    settings = card_settings_for(shop.id)
+    result = wire.verify_tds_result(fields, settings.tds_hash_key)
+    if result is None or result.auth_id != expected:
+        with transaction():
+            auth = _locked(auth_id, "secure")
+            if auth is None:
+                return _again(key, shop)
+            order = db.session.get(Order, auth.order_id)
+            _decline(auth, order, "HASH", UNVERIFIED_MESSAGE, "3Dセキュア認証の結果を確認できません")
+            flag(order, f"注文番号 : {order.number} 3Dセキュア認証の結果のハッシュ値が一致しない"
+                        "応答を受け取ったため、オーソリを行いませんでした。")
+        return Step("failed", auth, message=UNVERIFIED_MESSAGE)
+    if not result.allowed(settings.attempt_auth):
+        if result.abandoned:
+            code, message, what = result.code, TDS_ABANDONED_MESSAGE, "3Dセキュア認証が中断されました"
+        elif result.ok:
+            code, message, what = (f"ATT{result.attempt_kbn}", TDS_REFUSED_MESSAGE,
+                                   "3Dセキュア認証がAttempt（Attemptオーソリ制御区分により"
+                                   "オーソリを行いません）")
+        else:
+            code, message, what = result.code or "TDS", TDS_FAILED_MESSAGE, "3Dセキュア認証に失敗しました"
+        with transaction():
+            auth = _locked(auth_id, "secure")
+            if auth is None:
+                return _again(key, shop)
+            _decline(auth, db.session.get(Order, auth.order_id), code, message, what)
+        return Step("failed", auth, message=message)
+    with transaction():  # the claim: one 020 however often the result is posted
+        claimed = db.session.execute(update(CardAuthorization).where(
+            CardAuthorization.id == auth_id, CardAuthorization.stage == "secure").values(
+            stage="authorizing").execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return _again(key, shop)
+    telegrams = TelegramLog(shop.id, order_id)
+    client = client_for(account_for(shop.id), order_id, telegrams)
+    return _authorize(shop, auth_id, client, telegrams)
+
+
+def _authorize(shop: Shop, auth_id: int, client, telegrams: TelegramLog) -> Step:
+    """020 for a claimed attempt (stage authorizing), then its outcome booked."""
+    auth = db.session.get(CardAuthorization, auth_id)
+    order = db.session.get(Order, auth.order_id)
+    settings = card_settings_for(shop.id)
+    capture = order.capture_mode == "auth_capture"
+    fields = dict(trading_id=order.number, amount=auth.amount, token=auth.token,
+                  payment_class=auth.payment_class, split_count=auth.split_count,
+                  capture=capture, security_code=settings.security_code_required,
+                  tds_auth_id=auth.tds_auth_id or None)
+    db.session.commit()  # nothing stays open while PAYGENT answers
+    result = wire.send_authorize(client, **fields)
+    answer = wire.read_authorization(result)
+    try:
+        begin_write()
+        telegrams.book()
+        auth = _locked(auth_id, "authorizing")
+        if auth is None:  # booked meanwhile (cannot happen: only the claimant books)
+            db.session.commit()
+            return _again_by_id(auth_id)
+        order = db.session.get(Order, auth.order_id)
+        auth.token = ""  # used: no reason to keep it
+        if result.unknown:
+            auth.stage, auth.code = "unknown", result.code
+            history.record(order, f"注文番号 : {order.number} クレジット オーソリの結果を確認中"
+                                  f"（エラーコード:{result.code}、{_card_text(auth)}）")
+            step = Step("pending", auth)
+        elif answer.approved:
+            status = lib.CAPTURED if capture else lib.AUTHORIZED
+            auth.stage, auth.finished_at = "authorized", utcnow()
+            auth.masked_card = (answer.masked_card_number or auth.masked_card)[:24]
+            accepted = accept_payment(order, lib.CARD, None, answer.payment_id, status,
+                                      auth.amount, "決済画面")
+            if not accepted and order.status != "new":
+                auth.message = UNVERIFIED_MESSAGE
+                step = Step("failed", auth, message=UNVERIFIED_MESSAGE)
+            else:
+                step = Step("done", auth)
+        else:
+            message = _message(answer.code)
+            _decline(auth, order, answer.code, message, "オーソリNG")
+            step = Step("failed", auth, message=message)
+        db.session.commit()
+        return step
+    except BaseException:
+        db.session.rollback()
+        telegrams.write_alone()
+        raise
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _locked(auth_id: int, stage: str) -> CardAuthorization | None:
+    """The attempt re-read in the writer's transaction, if still at ``stage``."""
+    begin_write()
+    auth = db.session.scalar(select(CardAuthorization).where(
+        CardAuthorization.id == auth_id).with_for_update().execution_options(
+        populate_existing=True))
+    return auth if auth is not None and auth.stage == stage else None
+
+
+def _decline(auth: CardAuthorization, order: Order, code: str, message: str, what: str) -> None:
+    auth.stage, auth.code, auth.message = "declined", (code or "")[:10], message[:300]
+    auth.token, auth.finished_at = "", utcnow()
+    history.record(order, f"注文番号 : {order.number} クレジット {what}"
+                          f"（エラーコード:{code}、{_card_text(auth)}）")
+
+
+def _card_text(auth: CardAuthorization) -> str:
+    name = wire.PAYMENT_CLASS_NAMES.get(auth.payment_class, auth.payment_class)
+    if auth.split_count:
+        name += f" {auth.split_count}回"
+    card = f"カード番号 : {auth.masked_card}、" if auth.masked_card else ""
+    return f"{card}支払回数 : {name}、金額 : {auth.amount:,}円"
+
+
+def _message(code: str) -> str:
+    if code in wire.RETRY_WITH_NEW_TOKEN:
+        return TOKEN_MESSAGE
+    if code == wire.TDS_ABANDONED:
+        return TDS_ABANDONED_MESSAGE
+    if code in (wire.TDS_FAILED, wire.TDS_RESULT_INVALID):
+        return TDS_FAILED_MESSAGE
+    if code == wire.DECLINED:
+        return DECLINED_MESSAGE
+    if code and code[:1] in SYSTEM_CODE_PREFIXES:
+        return UNAVAILABLE_MESSAGE
+    return DECLINED_MESSAGE
+
+
+def _kind(auth: CardAuthorization) -> str:
+    return {"authorized": "done", "unknown": "pending", "declined": "failed"}.get(
+        auth.stage, "pending")
+
+
+def _again(key: str, shop: Shop) -> Step:
+    db.session.rollback()
+    auth = db.session.scalar(select(CardAuthorization).where(
+        CardAuthorization.shop_id == shop.id, CardAuthorization.key == key))
+    return Step(_kind(auth), auth, message=auth.message if auth else UNVERIFIED_MESSAGE)
+
+
+def _again_by_id(auth_id: int) -> Step:
+    auth = db.session.get(CardAuthorization, auth_id)
+    return Step(_kind(auth), auth, message=auth.message)

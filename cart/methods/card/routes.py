@@ -1,0 +1,86 @@
+"""The card's storefront pages: 「注文する」 with PAYGENT's token (CSRF-checked), the 3-D Secure
+term URL the issuer's page sends the buyer back to (authenticated by its hash, not by our CSRF
+token: the issuer cannot carry it), and the return to the shop's own pages."""
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from sqlalchemy import select
+
+from cart.checkout import draft
+from cart.checkout.current import current_draft, finish
+from cart.checkout.orders import CheckoutError
+from cart.extensions import csrf, db
+from cart.methods.card.checkout import (CardInputError, Step, secure_return, start_card)
+from cart.models import CardAuthorization
+from cart.shop_settings import settings_for
+from cart.storefront import shop_scoped
+from payments.methods import CARD
+
+bp = shop_scoped(Blueprint("card", __name__, url_prefix="/s/<shop_code>"))
+
+
+@bp.post("/checkout/card/pay")
+def pay():
+    """「注文する」: the token PAYGENT's script made from the card form (the form's card fields
+    have no names: the browser never posts them here)."""
+    current, back = current_draft(g.shop, settings_for(g.shop.id))
+    if current is None:
+        return back
+    if current.method.kind != CARD.code:
+        flash("お手続きの内容を確認できませんでした。最初からやり直してください。", "error")
+        return redirect(url_for("checkout.cart"))
+    form = request.form
+    try:
+        step = start_card(
+            g.shop, current, draft.get().get("pending_order"), form.get("card_token", ""),
+            form.get("payment_choice", ""), form.get("masked_card_number", ""),
+            lambda key: url_for("card.secure", key=key, _external=True),
+            {"accept": request.headers.get("Accept", ""),
+             "user_agent": request.headers.get("User-Agent", "")})
+    except (CardInputError, CheckoutError) as error:
+        flash(error.message if isinstance(error, CheckoutError) else str(error), "error")
+        return redirect(url_for("checkout.confirm"))
+    draft.update(pending_order=step.authorization.order_id, payment_choice=form.get(
+        "payment_choice", "")[:12])
+    if step.kind == "challenge":
+        # the issuer's page, as PAYGENT handed it over (it takes the buyer to the issuer)
+        return Response(step.html, mimetype="text/html",
+                        headers={"Cache-Control": "no-store"})
+    return _shown(step)
+
+
+@bp.route("/checkout/card/secure/<key>", methods=["GET", "POST"])
+@csrf.exempt  # the issuer's page cannot send our token: the result's hash authenticates it
+def secure(key):
+    """The 3-D Secure 2.0 result, then 020. The buyer's session may not come with a
+    cross-site POST, so nothing here depends on it: the return page takes it from here."""
+    step = secure_return(g.shop, key[:64], request.values)
+    if step.authorization is None:
+        abort(404)
+    return redirect(url_for("card.done", key=step.authorization.key), code=303)
+
+
+@bp.get("/checkout/card/done/<key>")
+def done(key):
+    """Back on the shop's pages with the buyer's session: the completion page, or the card
+    form again with what went wrong."""
+    auth = db.session.scalar(select(CardAuthorization).where(
+        CardAuthorization.shop_id == g.shop.id, CardAuthorization.key == key[:64]))
+    if auth is None:
+        abort(404)
+    if auth.order_id != draft.get().get("pending_order"):
+        if draft.completed_number():
+            return redirect(url_for("checkout.complete"))  # a reload once it is done
+        abort(404)  # someone else's attempt
+    stage = {"authorized": "done", "unknown": "pending", "declined": "failed"}.get(
+        auth.stage, "pending")
+    return _shown(Step(stage, auth, message=auth.message))
+
+
+def _shown(step: Step):
+    if step.kind == "done":
+        finish(step.authorization.order.number)
+        return redirect(url_for("checkout.complete"))
+    if step.kind == "pending":
+        finish(step.authorization.order.number)
+        return redirect(url_for("checkout.pending"))
+    flash(step.message, "error")
+    return redirect(url_for("checkout.confirm") + "#card")
