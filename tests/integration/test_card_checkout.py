@@ -1,0 +1,250 @@
+"""Card checkout through the Flask test client, with the sandbox over real HTTP: the token
+made at the sandbox (as PaygentToken.js does, never through the shop), 「注文する」 with it,
+3-D Secure 2.0 (frictionless, challenged, failed, abandoned) and 020."""
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from cart.extensions import db
+from cart.models import CardAuthorization, CardSettings, OrderHistory, PaymentLog, PaymentMethod
+from tests.integration.checkout_helpers import (add_to_cart, fill_zero_step, orders, setup_shops,
+                                                shop, token)
+
+APPROVED = "4111111111111111"
+CHALLENGED = "4000000000003220"
+DECLINED = "4000000000000002"
+TOKEN_KEY = "test-token-key-0001"
+TDS_KEY = "test-3ds-hash-key-0001"
+
+
+@pytest.fixture
+def card_shop(app, sandbox):
+    """The demo shop with ペイジェント(クレジット決済) configured, and the sandbox knowing its keys."""
+    with app.app_context():
+        setup_shops(app, sandbox)
+        demo = shop()
+        settings = db.session.scalar(select(CardSettings).where(CardSettings.shop_id == demo.id))
+        if settings is None:
+            settings = CardSettings(shop_id=demo.id)
+            db.session.add(settings)
+        settings.payment_classes = "lump,split,revo,bonus"
+        settings.security_code_required = True
+        settings.three_d_secure = True
+        settings.attempt_auth = "none"
+        settings.merchant_name = "SampleShop"
+        settings.token_key, settings.tds_hash_key = TOKEN_KEY, TDS_KEY
+        settings.sales_mode = "auth"
+        method = db.session.scalar(select(PaymentMethod).where(
+            PaymentMethod.shop_id == demo.id, PaymentMethod.kind == "card"))
+        if method is None:
+            method = PaymentMethod(shop_id=demo.id, kind="card", position=1)
+            db.session.add(method)
+        method.in_use, method.configured = True, True
+        account = demo_account = _account(demo.id)
+        db.session.commit()
+        sandbox.store.upsert_merchant(
+            account.merchant_id, account.connect_id, demo_account.connect_password,
+            account.notice_hash_key, "", account.paidy_public_key, demo.name,
+            token_key=TOKEN_KEY, tds_hash_key=TDS_KEY)
+        yield demo.id
+
+
+def _account(shop_id):
+    from cart.gateway import account_for
+    return account_for(shop_id)
+
+
+def _settings(shop_id) -> CardSettings:
+    return db.session.scalar(select(CardSettings).where(CardSettings.shop_id == shop_id))
+
+
+def _to_confirm(client):
+    add_to_cart(client)
+    response = fill_zero_step(client, kind="card")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/checkout/confirm")
+
+
+def _token(sandbox, number=APPROVED, **extra) -> dict:
+    account = _account(shop().id)
+    fields = {"merchant_id": account.merchant_id, "token_key": TOKEN_KEY,
+              "card_number": number, "expire_year": "30", "expire_month": "12", "cvc": "123",
+              "name": "TARO YAMADA", **extra}
+    answer = requests.post(sandbox.url + "/card/token", data=fields, timeout=10).json()
+    assert answer["result"] == "0000", answer
+    return answer["tokenizedCardObject"]
+
+
+def _pay(client, card: dict, choice="lump"):
+    csrf = token(client, "/s/demo/checkout/confirm")
+    return client.post("/s/demo/checkout/card/pay", data={
+        "csrf_token": csrf, "card_token": card["token"], "payment_choice": choice,
+        "masked_card_number": card["masked_card_number"]})
+
+
+def _issuer(response, answer=None):
+    """Follow the 450 page to the issuer's (the sandbox's) page; answer a challenge with
+    ``answer`` ("1234", another password, or "cancel"). Returns the term URL it sends back to."""
+    html = response.get_data(as_text=True)
+    action = re.search(r'action="([^"]+)"', html).group(1).replace("&amp;", "&")
+    auth_id = re.search(r'name="3ds_auth_id" value="([^"]+)"', html).group(1)
+    page = requests.post(action, data={"3ds_auth_id": auth_id}, allow_redirects=False,
+                         timeout=10)
+    if page.status_code == 200:  # challenged
+        assert "ワンタイムパスワード" in page.text
+        answer_url = re.search(r'action="([^"]+)"', page.text).group(1)
+        data = {"action": "cancel"} if answer == "cancel" else {"action": "submit",
+                                                                 "otp": answer}
+        page = requests.post(urlsplit(action)._replace(path=answer_url).geturl(), data=data,
+                             allow_redirects=False, timeout=10)
+    assert page.status_code == 303
+    return page.headers["Location"]
+
+
+def _back(client, term_url):
+    """The buyer's browser goes to the term URL (a cross-site redirect) and on."""
+    parts = urlsplit(term_url)
+    response = client.get(parts.path + "?" + parts.query)
+    assert response.status_code == 303
+    return client.get(urlsplit(response.headers["Location"]).path)
+
+
+def _count(kind):
+    return db.session.scalar(select(func.count()).select_from(PaymentLog).where(
+        PaymentLog.telegram_kind == kind))
+
+
+def _history(order_id):
+    return [h.text for h in db.session.scalars(select(OrderHistory).where(
+        OrderHistory.order_id == order_id).order_by(OrderHistory.id))]
+
+
+def test_the_confirmation_page_has_the_card_form_without_names(client, card_shop, sandbox):
+    _to_confirm(client)
+    html = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
+    assert "/card/PaygentToken.js" in html and f'data-token-key="{TOKEN_KEY}"' in html
+    for field in ("card-number", "card-exp-month", "card-exp-year", "card-cvc", "card-name"):
+        tag = re.search(rf'<(input|select)[^>]*id="{field}"[^>]*>', html).group(0)
+        assert "name=" not in tag, tag  # the browser never posts the card to the shop
+    assert 'name="payment_choice"' in html and "分割払い（3回）" in html
+    assert 'name="card_token"' in html
+
+
+def test_an_approved_card_without_challenge_completes_the_order(client, card_shop, sandbox):
+    _to_confirm(client)
+    response = _pay(client, _token(sandbox))
+    assert response.status_code == 200 and "submitForm" in response.get_data(as_text=True)
+    done = _back(client, _issuer(response))
+    assert done.status_code == 302 and done.headers["Location"].endswith("/checkout/complete")
+    order = orders()[-1]
+    assert order.status == "new" and order.payment.method == "card"
+    assert order.payment.status == "20" and order.payment.amount == order.total
+    assert order.payment.paygent_payment_id
+    lines = _history(order.id)
+    assert any("3Dセキュア認証へ" in t and "411111" in t for t in lines)
+    assert any("オーソリOK" in t for t in lines)
+    page = client.get("/s/demo/checkout/complete").get_data(as_text=True)
+    assert order.number in page
+    assert _count("450") == 1 and _count("020") == 1
+
+
+def test_the_challenge_with_the_right_password_completes(client, card_shop, sandbox):
+    _to_confirm(client)
+    response = _pay(client, _token(sandbox, CHALLENGED), choice="split-3")
+    done = _back(client, _issuer(response, "1234"))
+    assert done.headers["Location"].endswith("/checkout/complete")
+    order = orders()[-1]
+    assert order.status == "new" and order.payment.status == "20"
+    assert any("分割払い 3回" in t for t in _history(order.id))
+
+
+@pytest.mark.parametrize("answer, message", [
+    ("9999", "本人認証（3Dセキュア）に失敗したため"),
+    ("cancel", "本人認証（3Dセキュア）が中断されました"),
+])
+def test_a_failed_or_abandoned_challenge_goes_back_to_the_card_form(
+        client, card_shop, sandbox, answer, message):
+    _to_confirm(client)
+    response = _pay(client, _token(sandbox, CHALLENGED))
+    back = _back(client, _issuer(response, answer))
+    assert back.status_code == 302 and "/checkout/confirm" in back.headers["Location"]
+    page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
+    assert message in page
+    assert "山田 太郎" in page  # everything else the buyer typed is kept
+    order = orders()[-1]
+    assert order.status == "pending_payment" and order.payment is None
+    assert _count("020") == 0  # no authorisation without the authentication
+    assert any("3Dセキュア" in t for t in _history(order.id))
+
+
+def test_a_declined_card_is_explained_and_the_next_card_reuses_the_order(
+        client, card_shop, sandbox):
+    _to_confirm(client)
+    back = _back(client, _issuer(_pay(client, _token(sandbox, DECLINED))))
+    assert "/checkout/confirm" in back.headers["Location"]
+    page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
+    assert "カード会社の承認が得られなかった" in page
+    first = orders()[-1]
+    assert first.status == "pending_payment"
+    assert any("オーソリNG" in t for t in _history(first.id))
+    done = _back(client, _issuer(_pay(client, _token(sandbox))))
+    assert done.headers["Location"].endswith("/checkout/complete")
+    assert [o.id for o in orders()] == [first.id]  # the same 決済処理中 order, now accepted
+    assert orders()[-1].status == "new"
+
+
+def test_a_reposted_token_or_a_resent_result_sends_nothing_twice(client, card_shop, sandbox):
+    _to_confirm(client)
+    card = _token(sandbox)
+    response = _pay(client, card)
+    again = _pay(client, card)  # the same form posted twice
+    assert again.status_code == 302
+    term_url = _issuer(response)
+    _back(client, term_url)
+    parts = urlsplit(term_url)
+    client.get(parts.path + "?" + parts.query)  # the issuer's redirect followed again
+    assert _count("450") == 1 and _count("020") == 1
+    assert db.session.scalar(select(func.count()).select_from(CardAuthorization)) == 1
+    assert orders()[-1].status == "new"
+
+
+def test_a_forged_result_authorises_nothing_and_flags_the_order(client, card_shop, sandbox):
+    _to_confirm(client)
+    term_url = _issuer(_pay(client, _token(sandbox)))
+    forged = re.sub(r"hc=[0-9a-f]+", "hc=" + "0" * 64, term_url)
+    back = _back(client, forged)
+    assert "/checkout/confirm" in back.headers["Location"]
+    order = orders()[-1]
+    assert order.status == "pending_payment" and order.needs_review
+    assert _count("020") == 0
+
+
+def test_without_3d_secure_020_goes_at_once_and_sales_mode_captures(client, card_shop, sandbox):
+    settings = _settings(card_shop)
+    settings.three_d_secure, settings.sales_mode = False, "capture"
+    db.session.commit()
+    _to_confirm(client)
+    response = _pay(client, _token(sandbox))
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/checkout/complete")
+    order = orders()[-1]
+    assert order.status == "new" and order.payment.status == "40"
+    assert order.capture_mode == "auth_capture" and order.payment.captured_at is not None
+    assert _count("450") == 0 and _count("020") == 1
+    log = db.session.scalar(select(PaymentLog).where(PaymentLog.telegram_kind == "020"))
+    assert '"sales_mode": "1"' in log.request and APPROVED not in log.request
+
+
+def test_a_payment_choice_the_shop_does_not_offer_is_refused(client, card_shop, sandbox):
+    settings = _settings(card_shop)
+    settings.payment_classes = "lump"
+    db.session.commit()
+    _to_confirm(client)
+    response = _pay(client, _token(sandbox), choice="revo")
+    assert response.status_code == 302
+    page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
+    assert "お支払い回数を選択してください。" in page
+    assert _count("450") == 0 and _count("020") == 0
