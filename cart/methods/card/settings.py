@@ -217,9 +217,11 @@ def _confirm_page(shop, payload: dict, token: str, failure: str | None):
 
 # -- saving ----------------------------------------------------------------------------
 def _candidate(shop_id: int, payload: dict) -> PaygentAccount:
-    """The connection a first setup would make (not saved)."""
+    """The connection a first setup would make (not saved), with nothing of Paidy's."""
     with db.session.no_autoflush:
-        return connection.candidate(shop_id, payload, None)
+        account = connection.candidate(shop_id, payload, None)
+        account.paidy_public_key, account.capture_mode = "", "auth"
+    return account
 
 
 def apply_card(shop, payload: dict) -> CardSettings:
@@ -233,7 +235,7 @@ def apply_card(shop, payload: dict) -> CardSettings:
     if account is None:
         fresh = _candidate(shop.id, payload)
         account = PaygentAccount(shop_id=shop.id)
-        for name in connection.COLUMNS:
+        for name in connection.COLUMNS + ("paidy_public_key", "capture_mode"):
             setattr(account, name, getattr(fresh, name))
         db.session.add(account)
     settings = _settings(shop.id)
