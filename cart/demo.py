@@ -6,8 +6,8 @@ from cart.shops import add_staff, create_shop
 from cart.extensions import db
 from cart.gateway import account_for, notice_url
 from cart.methods.paidy import PAIDY_NOTE
-from cart.models import (DeliveryMethod, PaygentAccount, PaymentMethod, Product, Shop,
-                         ShopSettings)
+from cart.models import (CardSettings, DeliveryMethod, PaygentAccount, PaymentMethod, Product,
+                         Shop, ShopSettings)
 
 DEMO_PASSWORD = "demo1234"
 BANK_INSTRUCTIONS = ("お振込先：サンプル銀行 本店営業部 普通 1234567 サンプルショウカイ\n"
@@ -21,6 +21,7 @@ DEMO_SHOPS = [
                     "connect_password": "demo-connect-pass",
                     "notice_hash_key": "demo-hash-key-0001",
                     "paidy_public_key": "pk_test_demo_shop_0001"},
+        "card": {"token_key": "demo-token-key-0001", "tds_hash_key": "demo-3ds-hash-key-0001"},
     },
     {
         "code": "demo3", "name": "サンプル茶房（3ステップ）", "cart_type": "three",
@@ -29,9 +30,15 @@ DEMO_SHOPS = [
                     "connect_password": "demo3-connect-pass",
                     "notice_hash_key": "demo3-hash-key-0003",
                     "paidy_public_key": "pk_test_demo_shop_0003"},
+        "card": {"token_key": "demo3-token-key-0003",
+                 "tds_hash_key": "demo3-3ds-hash-key-0003"},
     },
 ]
 DEMO_PAYGENT = DEMO_SHOPS[0]["paygent"]
+#: ペイジェント(クレジット決済) as the demo shops offer it, besides each shop's keys
+DEMO_CARD = {"payment_classes": "lump,split,revo,bonus", "security_code_required": True,
+             "three_d_secure": True, "attempt_auth": "none", "merchant_name": "SampleShop",
+             "token_environment": "test", "sales_mode": "auth"}
 DEMO_PRODUCTS = [
     ("tea-001", "静岡煎茶 深蒸し 100g", 1080, 8, 500),
     ("tea-002", "宇治抹茶 30g缶", 2160, 8, 300),
@@ -43,6 +50,7 @@ DEMO_PRODUCTS = [
 def seed_demo() -> list[str]:
     """Create (or complete) the demo shops; safe to run again."""
     out = []
+    seeded = []
     for spec in DEMO_SHOPS:
         shop = db.session.scalar(select(Shop).where(Shop.code == spec["code"]))
         if shop is None:
@@ -50,7 +58,12 @@ def seed_demo() -> list[str]:
             add_staff(shop, spec["staff"], DEMO_PASSWORD, "staff", "受注担当")
             out.append(f"created shop {spec['code']}")
         _seed_catalog(shop)
-        account = _seed_payments(shop, spec)
+        seeded.append((shop, spec, _seed_payments(shop, spec)))
+        db.session.commit()
+    # The card comes after every shop's first methods, so that theirs keep the ids they had
+    # before the card existed.
+    for shop, spec, account in seeded:
+        _seed_card(shop, spec)
         db.session.commit()
         register_at_sandbox(account, shop)
     return out
@@ -90,14 +103,41 @@ def _seed_payments(shop: Shop, spec: dict) -> PaygentAccount:
     return account
 
 
+def _seed_card(shop: Shop, spec: dict) -> None:
+    """ペイジェント(クレジット決済) on the sandbox's test keys, offered right after Paidy and
+    accepted by 宅配便 (a shop that already has the method, or removed it, keeps its choice)."""
+    if db.session.scalar(select(PaymentMethod).where(PaymentMethod.shop_id == shop.id,
+                                                     PaymentMethod.kind == "card")):
+        return
+    if db.session.scalar(select(CardSettings).where(CardSettings.shop_id == shop.id)) is None:
+        db.session.add(CardSettings(shop_id=shop.id, **DEMO_CARD, **spec["card"]))
+    listed = db.session.scalars(select(PaymentMethod).where(
+        PaymentMethod.shop_id == shop.id).order_by(PaymentMethod.position, PaymentMethod.id)).all()
+    paidy = next((m for m in listed if m.kind == "paidy"), None)
+    position = paidy.position + 1 if paidy else 1
+    for method in listed:
+        if method.position >= position:
+            method.position += 1
+    card = PaymentMethod(shop_id=shop.id, kind="card", position=position, configured=True,
+                         note_on_payment_page=False)
+    db.session.add(card)
+    courier = db.session.scalar(select(DeliveryMethod).where(
+        DeliveryMethod.shop_id == shop.id, DeliveryMethod.name == "宅配便"))
+    if courier is not None:
+        courier.payment_methods.append(card)
+
+
 def register_at_sandbox(account: PaygentAccount, shop: Shop) -> None:
     """Tell the embedded sandbox about a shop's credentials and notice URL."""
     sandbox = current_app.extensions.get("paygent_sandbox")
     if sandbox is None or account.environment != "sandbox":
         return
+    card = db.session.scalar(select(CardSettings).where(CardSettings.shop_id == shop.id))
     sandbox.extensions["sandbox"].store.upsert_merchant(
         account.merchant_id, account.connect_id, account.connect_password,
-        account.notice_hash_key, notice_url(shop), account.paidy_public_key, shop.name)
+        account.notice_hash_key, notice_url(shop), account.paidy_public_key, shop.name,
+        token_key=card.token_key if card else "",
+        tds_hash_key=card.tds_hash_key if card else "")
 
 
 def summary() -> str:
@@ -129,6 +169,8 @@ def summary() -> str:
             lines.append(f"  {spec['code']}: merchant_id={p['merchant_id']} connect_id="
                          f"{p['connect_id']} connect_password={p['connect_password']} "
                          f"hash key={p['notice_hash_key']} public key={p['paidy_public_key']}")
+            lines.append(f"        card: token key={spec['card']['token_key']} 3DS hash key="
+                         f"{spec['card']['tds_hash_key']} (test card 4111111111111111)")
     lines.append("=" * 72)
     return "\n".join(lines)
 

@@ -2,7 +2,9 @@
 
 Whatever the cart app sends (page bodies, headers, the session that travels in a cookie) and
 every log record of the run is scanned for the connect passwords, notice hash keys and client
-private keys the run has stored. A test during which one showed up fails, naming where.
+private keys the run has stored, and the card method's 3Dセキュア結果受付ハッシュ鍵. A test during
+which one showed up fails, naming where. (The card's トークン生成鍵 is not among them: PAYGENT's
+token script takes it in the buyer's browser, so the checkout page carries it.)
 """
 import logging
 import re
@@ -12,7 +14,7 @@ from flask import Flask, request, session
 from sqlalchemy import event
 
 from cart.demo import DEMO_SHOPS
-from cart.models import PaygentAccount
+from cart.models import CardSettings, PaygentAccount
 
 SECRETS: set[str] = set()
 LEAKS: list[str] = []
@@ -31,17 +33,24 @@ def remember(*values) -> None:
 
 
 for _spec in DEMO_SHOPS:
-    remember(_spec["paygent"]["connect_password"], _spec["paygent"]["notice_hash_key"])
+    remember(_spec["paygent"]["connect_password"], _spec["paygent"]["notice_hash_key"],
+             _spec["card"]["tds_hash_key"])
 
 
 def _account_seen(target, *args) -> None:
     remember(target.connect_password, target.notice_hash_key, target.client_cert_pem)
 
 
+def _card_seen(target, *args) -> None:
+    remember(target.tds_hash_key)
+
+
 for _name in ("load", "refresh"):
     event.listen(PaygentAccount, _name, _account_seen)
+    event.listen(CardSettings, _name, _card_seen)
 for _name in ("before_insert", "before_update"):
     event.listen(PaygentAccount, _name, lambda mapper, conn, target: _account_seen(target))
+    event.listen(CardSettings, _name, lambda mapper, conn, target: _card_seen(target))
 
 
 def scan(text: str, where: str) -> None:

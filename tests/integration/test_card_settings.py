@@ -26,7 +26,8 @@ CONNECTION = {"environment": "sandbox", "merchant_id": "900000777",
               "connect_id": "new_connect", "connect_password": "s3cret-connect-pass",
               "notice_hash_key": "s3cret-hash-key"}
 SECRETS = (TOKEN_KEY, TDS_KEY, CONNECTION["connect_password"], CONNECTION["notice_hash_key"],
-           "demo-connect-pass", "demo-hash-key-0001")
+           "demo-connect-pass", "demo-hash-key-0001", "demo-token-key-0001",
+           "demo-3ds-hash-key-0001")
 
 
 @pytest.fixture
@@ -96,9 +97,10 @@ def _columns(row) -> dict:
 def test_staff_are_refused(client, login_as, shops, method_, path):
     login_as("staff@example.com", "demo1234")
     page = client.get("/admin/").get_data(as_text=True)
+    before = _columns(_stored(shop().id))
     kwargs = {"data": {"csrf_token": csrf_token(page), **CARD}} if method_ == "post" else {}
     assert getattr(client, method_)(path, **kwargs).status_code == 403
-    assert _stored(shop().id) is None
+    assert _columns(_stored(shop().id)) == before
 
 
 def test_signed_out_visitors_go_to_the_login(client, shops):
@@ -109,10 +111,11 @@ def test_signed_out_visitors_go_to_the_login(client, shops):
 @pytest.mark.parametrize("path", [FORM, SAVE])
 def test_a_post_without_its_csrf_token_is_refused(client, login_as, shops, path):
     login_as("owner@example.com", "demo1234")
+    before = _columns(_stored(shop().id))
     response = client.post(path, data={**CARD, "draft": "x"})
     assert response.status_code == 400
     assert "画面の有効期限が切れました" in response.get_data(as_text=True)
-    assert _stored(shop().id) is None
+    assert _columns(_stored(shop().id)) == before
 
 
 def test_another_shops_card_method_and_draft_are_out_of_reach(app, client, login_as, shops):
@@ -125,9 +128,10 @@ def test_another_shops_card_method_and_draft_are_out_of_reach(app, client, login
     response = _post(other, CARD)
     draft = re.search(r"draft=([^&]+)", response.headers["Location"]).group(1)
     demo3_card = _method(shop("demo3").id)
-    assert demo3_card.configured
+    assert demo3_card.configured and _stored(shop("demo3").id).token_key == TOKEN_KEY
     # ... demo's owner can reach neither its method nor its draft.
     login_as("owner@example.com", "demo1234")
+    before = _columns(_stored(shop().id))
     token = csrf_token(client.get(FORM).get_data(as_text=True))
     assert client.get(f"/admin/payment-methods/{demo3_card.id}/basic").status_code == 404
     for action in ("remove", "move"):
@@ -136,8 +140,39 @@ def test_another_shops_card_method_and_draft_are_out_of_reach(app, client, login
     opened = client.get(f"{CONFIRM}?draft={draft}")
     assert opened.status_code == 302 and opened.headers["Location"].endswith(FORM)
     saved = client.post(SAVE, data={"csrf_token": token, "draft": draft})
-    assert saved.status_code == 302 and _stored(shop().id) is None
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(FORM)
+    assert _columns(_stored(shop().id)) == before
     assert _method(shop("demo3").id).in_use
+
+
+# -- the demo shops ------------------------------------------------------------------------
+def test_the_demo_shops_offer_the_card_next_to_paidy(app, client, shops):
+    from cart.methods import registry
+
+    from .checkout_helpers import add_to_cart
+    for code, keys in (("demo", ("demo-token-key-0001", "demo-3ds-hash-key-0001")),
+                       ("demo3", ("demo3-token-key-0003", "demo3-3ds-hash-key-0003"))):
+        listed = db.session.scalars(select(PaymentMethod).where(
+            PaymentMethod.shop_id == shop(code).id).order_by(PaymentMethod.position)).all()
+        assert [m.kind for m in listed] == ["paidy", "card", "bank_transfer", "cod"]
+        assert all(m.configured and m.in_use for m in listed)
+        settings = _stored(shop(code).id)
+        assert (settings.classes, settings.three_d_secure, settings.merchant_name,
+                settings.token_environment, settings.token_key, settings.tds_hash_key) == (
+            ["lump", "split", "revo", "bonus"], True, "SampleShop", "test", *keys)
+        assert registry.get("card").available(shop(code).id)
+        courier = next(d for d in listed[1].delivery_methods)
+        assert courier.name == "宅配便"
+    # the methods that were there before keep their ids (the card's rows come after them)
+    assert [m.id for m in db.session.scalars(select(PaymentMethod).where(
+        PaymentMethod.kind != "card").order_by(PaymentMethod.id))] == [1, 2, 3, 4, 5, 6]
+    from cart.demo import seed_demo
+    assert seed_demo() == [] and len(db.session.scalars(select(PaymentMethod)).all()) == 8
+    shopper = app.test_client()
+    add_to_cart(shopper)
+    html = shopper.get("/s/demo/cart").get_data(as_text=True)
+    offered = re.findall(r'name="payment_method" value="(\d+)"', html)
+    assert offered[:2] == [str(_method(shop().id, "paidy").id), str(_method(shop().id).id)]
 
 
 # -- first setup: the connection is asked for ----------------------------------------------
@@ -319,8 +354,9 @@ def test_without_3d_secure_its_name_and_key_are_not_needed(client, login_as, sho
     page, saved = _confirm(client, _post(client, data))
     assert "利用しない" in page and saved.status_code == 302
     settings = _stored(shop().id)
-    assert (settings.three_d_secure, settings.merchant_name, settings.tds_hash_key) == (
-        False, "", "")
+    assert (settings.three_d_secure, settings.merchant_name, settings.token_key) == (
+        False, "", TOKEN_KEY)
+    assert settings.tds_hash_key == "demo-3ds-hash-key-0001"  # kept for a later switch back
 
 
 def test_secrets_typed_before_an_error_are_kept_server_side(client, login_as, new_shop):
@@ -349,6 +385,7 @@ def test_secrets_typed_before_an_error_are_kept_server_side(client, login_as, ne
 
 def test_a_paidy_draft_is_not_a_card_draft_nor_the_other_way(client, login_as, shops):
     login_as("owner@example.com", "demo1234")
+    before = (_columns(_stored(shop().id)), _columns(_account(shop().id)))
     card = _post(client, CARD)
     card_draft = re.search(r"draft=([^&]+)", card.headers["Location"]).group(1)
     paidy = client.get(f"/admin/payment-methods/paidy/confirm?draft={card_draft}")
@@ -357,7 +394,7 @@ def test_a_paidy_draft_is_not_a_card_draft_nor_the_other_way(client, login_as, s
     token = csrf_token(client.get(FORM).get_data(as_text=True))
     assert client.post("/admin/payment-methods/paidy/confirm", data={
         "csrf_token": token, "draft": card_draft}).status_code == 302
-    assert _stored(shop().id) is None
+    assert (_columns(_stored(shop().id)), _columns(_account(shop().id))) == before
 
 
 # -- the connection test --------------------------------------------------------------------
