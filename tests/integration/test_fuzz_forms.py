@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from cart.checkout.forms import PREFECTURES, _digits, _kana, _nfkc
 from cart.extensions import db
-from cart.models import (BulkRun, DeliveryMethod, Order, OrderHistory,
+from cart.models import (BulkRun, CardSettings, DeliveryMethod, Order, OrderHistory,
                          PaygentAccount, Payment, PaymentMethod, PaymentNotice, Product,
                          SettingsDraft, Shop, ShopSettings, Staff)
 from payments.paygent.codec import decode_form, encode_form
@@ -315,7 +315,7 @@ basic_form = form_data({
 
 @fuzz(35)
 @given(settings_data=shop_settings_form, delivery_data=delivery_form, basic_data=basic_form,
-       kind=choice(["bank_transfer", "cod", "paidy"], texts), other_id=path_ids,
+       kind=choice(["bank_transfer", "cod", "paidy", "card"], texts), other_id=path_ids,
        direction=texts)
 def test_settings_forms(owner, settings_data, delivery_data, basic_data, kind, other_id,
                         direction):
@@ -384,7 +384,7 @@ def test_settings_forms(owner, settings_data, delivery_data, basic_data, kind, o
     csrf = token(client, "/admin/payment-methods/")
     before = rows(*tables)
     response = client.post("/admin/payment-methods/add", data={"csrf_token": csrf, "kind": kind})
-    if kind not in ("bank_transfer", "cod", "paidy"):
+    if kind not in ("bank_transfer", "cod", "paidy", "card"):
         assert_japanese_error_page(response, 400)
         assert rows(*tables) == before
     else:
@@ -483,6 +483,85 @@ def test_paidy_settings_form_and_its_confirmation(owner, data, files, force):
     response = client.post("/admin/payment-methods/paidy/confirm", data={
         "csrf_token": token(client, path), "draft": draft, "force": force})
     assert response.status_code in (200, 302)
+    assert rows(*tables) == before
+    assert client.get("/admin/payment-methods/").status_code == 200
+
+
+# =========================================================================================
+# 支払方法設定: ペイジェント(クレジット決済) with its 確認画面 (the connection shown read-only)
+# =========================================================================================
+CARD_CLASSES = ["lump", "split", "revo", "bonus"]
+card_form = form_data({
+    "payment_classes": ["lump", "split"], "security_code": "required", "three_d_secure": "2.0",
+    "attempt_auth": "none", "merchant_name": "SampleShop", "tds_hash_key": "fuzz-3ds-hash",
+    "token_environment": "test", "token_key": "fuzz-token-key", "sales_mode": "auth",
+    "hide_from_on": "y", "hide_from": "300,000", "note": "注意書き"}, {
+    "payment_classes": st.lists(choice(CARD_CLASSES, texts), max_size=5),
+    "security_code": choice(["required", "optional"]),
+    "three_d_secure": choice(["2.0", "off"]),
+    "attempt_auth": choice(["none", "normal", "all"]),
+    "merchant_name": st.one_of(st.from_regex(r"[A-Za-z0-9 .&-]{1,45}", fullmatch=True), texts),
+    "tds_hash_key": texts, "token_key": texts,
+    "token_environment": choice(["test", "production"]),
+    "sales_mode": choice(["auth", "capture"]),
+    "hide_under_on": checkbox, "hide_under": numbers, "hide_from_on": checkbox,
+    "hide_from": numbers, "note": texts, "note_on_payment_page": checkbox,
+    "note_in_thanks_mail": checkbox, "draft": texts,
+    # the connection's fields, which this shop's card page does not have: ignored
+    "merchant_id": numbers, "connect_id": texts, "connect_password": texts})
+
+
+@fuzz(40)
+@example(data={"payment_classes": ["lump"], "three_d_secure": "2.0", "merchant_name": "Ａ",
+               "token_key": "k"}, force="1")
+@example(data={"payment_classes": ["lump"], "three_d_secure": "off", "token_key": "k\x00"},
+         force="1")
+@given(data=card_form, force=st.sampled_from(["1", "", "0", "y"]))
+def test_card_settings_form_and_its_confirmation(owner, data, force):
+    client = owner
+    tables = (PaygentAccount, PaymentMethod, CardSettings)
+    path = "/admin/payment-methods/card"
+    before = rows(*tables)
+    response = client.post(path, data={"csrf_token": token(client, path), **data},
+                           content_type="multipart/form-data")
+    assert rows(*tables) == before  # 「確認画面へ」 never saves
+    event(f"クレジット設定 {response.status_code}")
+    if response.status_code == 302:
+        confirm = response.headers["Location"]
+        assert "/admin/payment-methods/card/confirm" in confirm
+        page = client.get(confirm)
+        assert page.status_code == 200 and "設定の確認" in page.get_data(as_text=True)
+        draft = re.search(r"draft=([^&]+)", confirm).group(1)
+        saved = client.post(path + "/save", data={"csrf_token": token(client, path),
+                                                  "draft": draft, "force": force})
+        assert saved.status_code in (200, 302)
+        db.session.expire_all()
+        stored = db.session.scalar(select(CardSettings).where(
+            CardSettings.shop_id == shop().id))
+        if saved.status_code == 302:
+            assert stored.classes and stored.token_key
+            assert len(stored.merchant_name) <= 40 and stored.merchant_name.isascii()
+            assert not stored.three_d_secure or (stored.merchant_name and stored.tds_hash_key)
+        else:
+            assert stored is None or rows(*tables) == before
+        assert rows(PaygentAccount) == {k: v for k, v in before.items()
+                                        if k == "paygent_accounts"}
+        return
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert_refused_in_japanese(html)
+    expected = {k: (typed(v).strip() if k == "merchant_name" else v)
+                for k, v in data.items() if k in ("merchant_name", "note", "hide_under",
+                                                  "hide_from")}
+    assert_kept(html, expected)
+    for tag in re.findall(r'<input[^>]*type="password"[^>]*>', html):  # secrets never shown
+        assert 'value="' not in tag or 'value=""' in tag, tag
+    # the refused input, kept as a draft for the next try, cannot be confirmed and saved
+    draft = FormValues(html).values.get("hidden:draft")
+    assert draft
+    response = client.post(path + "/save", data={
+        "csrf_token": token(client, path), "draft": draft, "force": force})
+    assert response.status_code == 302
     assert rows(*tables) == before
     assert client.get("/admin/payment-methods/").status_code == 200
 
@@ -827,6 +906,7 @@ def test_get_pages_with_fuzzed_queries(owner, search, any_id, page, ids, tab, dr
                         ("/admin/notices/", {"page": page, "tab": tab}),
                         ("/admin/payment-methods/", {"tab": tab}),
                         ("/admin/payment-methods/paidy/confirm", {"draft": draft}),
+                        ("/admin/payment-methods/card/confirm", {"draft": draft}),
                         ("/admin/login", {"next": next_url}),
                         ("/admin/orders/", {"page": page, "tab": tab})):
         response = client.get(path, query_string=query)
@@ -966,6 +1046,7 @@ def test_missing_or_garbage_csrf_token_is_a_japanese_400(owner, bad):
         "/admin/products/{product}/edit", "/admin/payment-methods/add",
         "/admin/payment-methods/{method}/remove", "/admin/payment-methods/{method}/move",
         "/admin/payment-methods/paidy", "/admin/payment-methods/paidy/confirm",
+        "/admin/payment-methods/card", "/admin/payment-methods/card/save",
         "/admin/payment-methods/{method}/basic", "/admin/notices/1/rematch",
         "/admin/orders/{order}/reviewed", "/admin/password", "/admin/staff/{staff}/disable",
         "/admin/staff/{staff}/enable",
@@ -974,7 +1055,7 @@ def test_missing_or_garbage_csrf_token_is_a_japanese_400(owner, bad):
         "/s/demo/checkout/paidy/start", "/s/demo/checkout/paidy/result",
     ]
     tables = (Order, Payment, Product, ShopSettings, DeliveryMethod, PaymentMethod,
-              PaygentAccount, SettingsDraft, BulkRun)
+              PaygentAccount, SettingsDraft, BulkRun, CardSettings)
     before = rows(*tables)
     for path in paths:
         path = path.format(**ids)
