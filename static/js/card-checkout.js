@@ -62,6 +62,13 @@
     errorBox.hidden = false;
   }
 
+  // The first field in error takes the focus, which also brings it into view.
+  var FIRST_CONTROL = {number: "number", expiry: "month", cvc: "cvc", name: "name"};
+  function focusFirst(which) {
+    var control = fields[FIRST_CONTROL[which]];
+    if (control) { control.focus(); }
+  }
+
   function card() {
     return {
       card_number: toHalfWidth(fields.number.value).replace(/[\s-]/g, ""),
@@ -104,6 +111,7 @@
     if (found.length) {
       found.forEach(function (p) { fieldError(p[0], p[1]); });
       topError("カード情報に誤りがあります。赤字の項目をご確認ください。");
+      focusFirst(found[0][0]);
       return;
     }
     if (typeof PaygentToken === "undefined") { topError(UNAVAILABLE); return; }
@@ -123,10 +131,25 @@
       delete form.dataset.sending;
       ready();
       var known = TOKEN_MESSAGES[response.result];
-      if (known) { fieldError(known[0], known[1]); topError("カード情報に誤りがあります。赤字の項目をご確認ください。"); }
+      if (known) { fieldError(known[0], known[1]); topError("カード情報に誤りがあります。赤字の項目をご確認ください。"); focusFirst(known[0]); }
       else { topError(UNAVAILABLE); }
     });
   });
+
+  // Sent back to the card form (#card) after a decline or an unfinished 3-D Secure: the
+  // shop's message is shown at the top of the page, out of sight from here, so it moves
+  // into the card form, where the buyer lands (and goes with the next attempt's check).
+  if (window.location.hash === "#card") {
+    var main = box.closest("main") || document.body;
+    var moved = Array.prototype.filter.call(main.children, function (el) {
+      return el.classList.contains("alert-error");
+    });
+    if (moved.length) {
+      topError(moved.map(function (el) { return el.textContent.trim(); }).join("\n"));
+      moved.forEach(function (el) { el.remove(); });
+      box.scrollIntoView();
+    }
+  }
 
   // Back from the issuer's page (the browser's page cache): the form may be used again.
   window.addEventListener("pageshow", function (event) {

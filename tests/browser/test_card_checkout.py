@@ -188,7 +188,9 @@ def expect_back_on_card_form(page: Page, shop, shop_code: str, message: str):
     """Back on the confirmation page at the card form, told why, the rest as it was."""
     expect_at(page, shop, shop_code, "/checkout/confirm", "#card")
     expect(flash(page, message)).to_have_text(message)
-    expect(flash(page, message)).to_be_visible()
+    # where the buyer lands (the card form), not above it out of sight
+    expect(flash(page, message)).to_be_in_viewport()
+    expect(flash(page, message)).to_have_count(1)
     expect(page.get_by_role("cell", name=BUYER_CELL)).to_be_visible()
     expect(page.get_by_role("cell", name=CARD, exact=True)).to_be_visible()
     expect(page.get_by_role("cell", name=COURIER, exact=True)).to_be_visible()
@@ -331,6 +333,8 @@ def test_card_form_checks_show_next_to_the_field_and_send_nothing(
     expect(field).to_have_class(re.compile(r"\bhas-error\b"))
     expect(card_form(page).locator(".field.has-error")).to_have_count(1)
     expect(page.locator("#card-error")).to_have_text(ERRORS_SUMMARY)
+    expect(field.locator(".error")).to_be_in_viewport()
+    expect(field.locator("input, select").first).to_be_focused()
     expect(pay_button(page)).to_be_enabled()
     expect_at(page, card_shop, "demo", "/checkout/confirm")
     assert sent == []  # neither the token service nor the cart heard of it
@@ -393,12 +397,15 @@ def test_double_click_makes_one_order_and_one_authorization(page: Page, card_sho
 
 # -- how the card pages look ------------------------------------------------------------------
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
-def test_card_pages_look_right(page: Page, card_shop, viewport, full_screenshot):
+def test_card_pages_look_right(page: Page, card_shop, viewport, full_screenshot, screenshot):
     if viewport:
         page.set_viewport_size(viewport)
     product = card_shop.new_product("demo", "深蒸し茶 画面確認", 1620)
     to_confirm(page, card_shop, "demo", product)
-    card_form(page).scroll_into_view_if_needed()
+    width = page.viewport_size["width"]
+    for part in (card_form(page), pay_button(page)):  # nothing of the card's is cut off
+        box = part.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (part, box, width)
     full_screenshot("1-confirm-card-form")
 
     fill_card(page, number="4111", cvc="", month="", year="")
@@ -410,6 +417,7 @@ def test_card_pages_look_right(page: Page, card_shop, viewport, full_screenshot)
     fill_card(page, DECLINED)
     pay_button(page).click()
     expect_back_on_card_form(page, card_shop, "demo", DECLINED_MESSAGE)
+    screenshot("3-declined-where-the-buyer-lands")
     full_screenshot("3-declined")
 
     fill_card(page, CHALLENGED)
