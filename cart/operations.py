@@ -1,5 +1,6 @@
-"""Payment operations on an order: 売上確定 (341), キャンセル (340), 返金 (342), and asking
-PAYGENT (094). Used alike by the order page, bulk runs and automatic capture.
+"""Payment operations on an order: 売上確定, キャンセル, 返金 and 金額変更, with the telegram each
+method's transition table names (Paidy 341 / 340 / 342; card 022 / 021 or 023 / 028 or 029),
+and asking PAYGENT (094). Used alike by the order page, bulk runs and automatic capture.
 
 Exactly once: an operation is first *claimed* in a short transaction (the rule re-checked, an
 attempt row written, the payment marked in flight by a conditional update), the telegram is
@@ -21,9 +22,12 @@ from cart.gateway import TelegramLog, account_for, client_for
 from cart.models import Order, Payment, PaymentAttempt
 from cart.models.base import utcnow
 from cart.payment_status import change_status
+from cart.review import flag
 from payments import methods
 from payments.methods import CANCEL, CAPTURE, REFUND
+from payments.methods.base import ALL_ACTIONS, CHANGE
 from payments.paygent import PaygentClient, codes
+from payments.paygent.operations import HALF_DONE, new_payment_id, operation_fields
 
 log = logging.getLogger("cart.operations")
 
@@ -31,7 +35,11 @@ SUCCESS_MESSAGES = {
     CAPTURE: "売上処理が正常に完了いたしました。",
     CANCEL: "キャンセル処理が正常に完了いたしました。",
     REFUND: "返金処理が正常に完了いたしました。",
+    CHANGE: "金額変更処理が正常に完了いたしました。",
 }
+HALF_DONE_MESSAGE = ("金額変更で新しい決済（取引ID : {new}）は作成されましたが、元の決済（取引ID : "
+                     "{old}）を取り消せませんでした。元の決済が請求される可能性があります。"
+                     "ペイジェント管理画面で元の決済を取り消してください。")
 UNKNOWN_MESSAGE = ("ペイジェントからの応答を確認できませんでした。処理結果を確認中です。"
                    "しばらくしてから「最新の状態を取得」で結果をご確認ください（再実行は不要です）。")
 class Refused(Exception):
@@ -65,7 +73,7 @@ def now() -> datetime:
 # -- run an operation -------------------------------------------------------------------------
 def run(shop_id: int, order_id: int, action: str, amount: int | None = None, staff=None,
         source: str = "order", expected: str | None = None) -> Outcome:
-    if action not in methods.ACTIONS:  # refused before anything is claimed or sent
+    if action not in ALL_ACTIONS:  # refused before anything is claimed or sent
         raise Refused("この操作は行えません。")
     claimed = _claim(shop_id, order_id, action, amount, staff, source, expected)
     return book(claimed, send(claimed))
@@ -81,12 +89,13 @@ class Claimed:
     amount: int | None
     client: PaygentClient
     log: TelegramLog
+    current_amount: int | None = None   # what PAYGENT holds now (an amount change's base)
 
 
 def send(claimed: Claimed):
     """Send the claimed operation's telegram (no transaction may be open)."""
-    return claimed.client.send(claimed.telegram, payment_id=claimed.payment_id,
-                               amount=claimed.amount)
+    return claimed.client.send(claimed.telegram, **operation_fields(
+        claimed.telegram, claimed.payment_id, claimed.amount, claimed.current_amount))
 
 
 def _claim(shop_id, order_id, action, amount, staff, source, expected) -> Claimed:
@@ -121,7 +130,7 @@ def claim_in_transaction(shop_id, order_id, action, amount=None, staff=None, sou
     transition = payment.lib.transition(payment.status, action)
     if transition is None:  # the rules above refuse this; never send a guessed telegram
         raise Refused("この操作は行えません。")
-    full = amount is None or amount == payment.amount
+    full = not transition.new_amount and (amount is None or amount == payment.amount)
     attempt = PaymentAttempt(
         shop_id=shop_id, key=uuid.uuid4().hex, payment_id=payment.id, order_id=order_id,
         action=action, amount=None if full else amount,
@@ -142,7 +151,7 @@ def claim_in_transaction(shop_id, order_id, action, amount=None, staff=None, sou
                       "画面を更新して決済状況をご確認ください。")
     log = TelegramLog(shop_id, order_id)
     return Claimed(attempt.id, transition.telegram, attempt.paygent_payment_id, attempt.amount,
-                   client_for(account_for(shop_id), order_id, log), log)
+                   client_for(account_for(shop_id), order_id, log), log, payment.amount)
 
 
 def book(claimed: Claimed, result, also=None) -> Outcome:
@@ -175,8 +184,15 @@ def _book(attempt_id: int, result, log=None, also=None) -> Outcome:
         payment = db.session.get(Payment, attempt.payment_id)
         order = db.session.get(Order, attempt.order_id)
         if result.ok:
-            _succeeded(attempt, payment, order, result.payment_id)
+            _succeeded(attempt, payment, order, new_payment_id(result))
             outcome = Outcome("done", SUCCESS_MESSAGES[attempt.action])
+        elif result.code in HALF_DONE and new_payment_id(result):
+            old = attempt.paygent_payment_id
+            _succeeded(attempt, payment, order, new_payment_id(result))
+            message = HALF_DONE_MESSAGE.format(new=payment.paygent_payment_id, old=old)
+            flag(order, f"注文番号 : {order.number} {message}（エラーコード:{result.code}）",
+                 subject=f"【要確認】注文番号 {order.number} の元の決済")
+            outcome = Outcome("failed", message, result.code)
         elif result.unknown:
             attempt.outcome, attempt.code = "unknown", result.code
             history.record(order, f"注文番号 : {order.number} ペイジェント "
@@ -221,6 +237,17 @@ def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
     elif attempt.action == CANCEL:
         payment.cancelled_at = at
         text = f"注文番号 : {order.number} ペイジェントキャンセルを実行"
+        if payment.captured_at is not None:  # a card's 売上取消 (023)
+            text = f"{head} 売上取消を実行 取消金額 : {payment.amount:,}円"
+    elif attempt.action == CHANGE:
+        # PAYGENT made a new payment for the new amount and cancelled the old one
+        before, old_id = payment.amount, payment.paygent_payment_id
+        payment.amount = attempt.amount
+        payment.paygent_payment_id = new_payment_id or payment.paygent_payment_id
+        attempt.new_payment_id = new_payment_id
+        name = "売上変更" if payment.captured_at is not None else "オーソリ変更"
+        text = (f"{head} {name}を実行 金額 : {before:,}円 → {attempt.amount:,}円"
+                f"（新しい取引ID : {payment.paygent_payment_id}、元の取引ID : {old_id}）")
     elif not partial:
         payment.refunded += payment.amount
         payment.refunded_at = at
@@ -250,7 +277,8 @@ def _failed(attempt, payment, order, code: str, detail: str) -> None:
 
 
 def _verb(action: str) -> str:
-    return {CAPTURE: "売上処理", CANCEL: "キャンセル処理", REFUND: "返金処理"}[action]
+    return {CAPTURE: "売上処理", CANCEL: "キャンセル処理", REFUND: "返金処理",
+            CHANGE: "金額変更処理"}[action]
 
 
 def _staff(attempt):
@@ -326,7 +354,8 @@ def settle(attempt_id: int) -> str:
             if partial is not None:
                 # The rest lives on under a new ID that only its notice tells; until then
                 # the attempt stays open (adopt_remainder settles it).
-                attempt.detail = "返金済み。新しい取引IDの通知待ち"
+                attempt.detail = ("金額変更済み" if action == CHANGE else "返金済み") + \
+                    "。新しい取引IDの通知待ち"
                 outcome = "unknown"
             else:
                 _succeeded(attempt, payment, order)

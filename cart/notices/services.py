@@ -269,7 +269,8 @@ def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
 
 def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) -> str:
     """A notice for a PAYGENT payment of this order other than the one it uses: the rest of a
-    partial refund (adopted), or a payment a partial refund replaced (nothing to do)."""
+    partial refund or the new payment of an amount change (adopted), or a payment one of them
+    replaced (nothing to do)."""
     payment = operations.lock_payment(payment.id)
     replaced = db.session.scalar(select(PaymentAttempt).where(
         PaymentAttempt.payment_id == payment.id, PaymentAttempt.outcome == "succeeded",
@@ -279,9 +280,13 @@ def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) 
     attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id) \
         if payment.in_flight_attempt_id else None
     transition = payment.lib.transition(payment.status, attempt.action) if attempt else None
-    if (transition is not None and attempt.amount is not None
-            and notice.payment_status == transition.partial_target
-            and notice.payment_amount == payment.amount - attempt.amount):
+    expected = None  # (status, amount) of the payment the in-flight operation makes
+    if transition is not None and attempt.amount is not None:
+        if transition.new_amount:  # an amount change: the new payment, at the new amount
+            expected = (transition.target, attempt.amount)
+        elif transition.partial_target is not None:  # a partial refund's rest
+            expected = (transition.partial_target, payment.amount - attempt.amount)
+    if expected is not None and (notice.payment_status, notice.payment_amount) == expected:
         operations._succeeded(attempt, payment, order, notice.payment_id)
         order.version += 1
         return "applied"

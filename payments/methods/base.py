@@ -108,6 +108,9 @@ class Method:
     transitions: tuple[Transition, ...] = ()
     other_telegrams: tuple[str, ...] = ()  # sent besides the operations (e.g. a verification)
     reference_field: str = ""  # the notice field carrying the method's own id of a payment
+    # ペイジェント状況 once the amount was changed, by the status's own label (card: 未処理 →
+    # オーソリ変更, 売上 → 売上変更)
+    changed_labels: dict = field(default_factory=dict, compare=False, repr=False)
     _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -137,6 +140,12 @@ class Method:
     def is_ahead(self, new: str, current: str) -> bool:
         """Whether ``new`` is strictly further along than ``current``."""
         return self.rank(new) > self.rank(current)
+
+    def paygent_status(self, code: str, amount_changed: bool = False) -> str:
+        """ペイジェント状況 (seed 003 §2.2.1) of a payment at ``code``."""
+        status = self.status(code)
+        label = status.paygent_label if status is not None else ""
+        return self.changed_labels.get(label, label) if amount_changed else label
 
     def paid_statuses(self) -> frozenset:
         return frozenset(s.code for s in self.statuses if s.paid)

@@ -102,14 +102,11 @@ TRANSITIONS = (
 
 CARD = Method(code="card", name="クレジットカード決済", system_name="ペイジェント(クレジット決済)",
               group="partner", payment_type=PAYMENT_TYPE, telegram_path=TELEGRAM_PATH,
-              statuses=STATUSES, transitions=TRANSITIONS, other_telegrams=(AUTHORIZE, TDS2))
+              statuses=STATUSES, transitions=TRANSITIONS, other_telegrams=(AUTHORIZE, TDS2),
+              changed_labels=CHANGED_LABELS)
 
 
 def paygent_status_label(status: str, amount_changed: bool = False) -> str:
     """ペイジェント状況 (the card status of the order page, seed 001/003): 未処理, 売上,
     オーソリキャンセル, 売上キャンセル, or オーソリ変更 / 売上変更 once the amount was changed."""
-    known = CARD.status(status)
-    label = known.paygent_label if known is not None else ""
-    if amount_changed:
-        return CHANGED_LABELS.get(label, label)
-    return label
+    return CARD.paygent_status(status, amount_changed)

@@ -18,14 +18,14 @@ def _cell(text: str) -> str:
     return (text or "-").replace("|", "\\|")
 
 
-def _length(length: timedelta) -> str:
+def length_text(length: timedelta) -> str:
     if length % timedelta(days=1) == timedelta(0):
         return f"{length.days}日"
     return str(length)
 
 
 def window_text(window: Window) -> str:
-    return f"{SINCE_NAMES[window.since]}から{_length(window.length)}以内"
+    return f"{SINCE_NAMES[window.since]}から{length_text(window.length)}以内"
 
 
 def _status(method: Method, code: str) -> str:

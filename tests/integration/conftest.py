@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from .card_helpers import card_shop  # noqa: F401 (a fixture: the demo shop with the card)
 from .checkout_helpers import setup_shops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

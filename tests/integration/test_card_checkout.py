@@ -9,80 +9,10 @@ import requests
 from sqlalchemy import func, select
 
 from cart.extensions import db
-from cart.models import CardAuthorization, CardSettings, OrderHistory, PaymentLog, PaymentMethod
-from tests.integration.checkout_helpers import (add_to_cart, fill_zero_step, orders, setup_shops,
-                                                shop, token)
-
-APPROVED = "4111111111111111"
-CHALLENGED = "4000000000003220"
-DECLINED = "4000000000000002"
-TOKEN_KEY = "test-token-key-0001"
-TDS_KEY = "test-3ds-hash-key-0001"
-
-
-@pytest.fixture
-def card_shop(app, sandbox):
-    """The demo shop with ペイジェント(クレジット決済) configured, and the sandbox knowing its keys."""
-    with app.app_context():
-        setup_shops(app, sandbox)
-        demo = shop()
-        settings = db.session.scalar(select(CardSettings).where(CardSettings.shop_id == demo.id))
-        if settings is None:
-            settings = CardSettings(shop_id=demo.id)
-            db.session.add(settings)
-        settings.payment_classes = "lump,split,revo,bonus"
-        settings.security_code_required = True
-        settings.three_d_secure = True
-        settings.attempt_auth = "none"
-        settings.merchant_name = "SampleShop"
-        settings.token_key, settings.tds_hash_key = TOKEN_KEY, TDS_KEY
-        settings.sales_mode = "auth"
-        method = db.session.scalar(select(PaymentMethod).where(
-            PaymentMethod.shop_id == demo.id, PaymentMethod.kind == "card"))
-        if method is None:
-            method = PaymentMethod(shop_id=demo.id, kind="card", position=1)
-            db.session.add(method)
-        method.in_use, method.configured = True, True
-        account = demo_account = _account(demo.id)
-        db.session.commit()
-        sandbox.store.upsert_merchant(
-            account.merchant_id, account.connect_id, demo_account.connect_password,
-            account.notice_hash_key, "", account.paidy_public_key, demo.name,
-            token_key=TOKEN_KEY, tds_hash_key=TDS_KEY)
-        yield demo.id
-
-
-def _account(shop_id):
-    from cart.gateway import account_for
-    return account_for(shop_id)
-
-
-def _settings(shop_id) -> CardSettings:
-    return db.session.scalar(select(CardSettings).where(CardSettings.shop_id == shop_id))
-
-
-def _to_confirm(client):
-    add_to_cart(client)
-    response = fill_zero_step(client, kind="card")
-    assert response.status_code == 302 and response.headers["Location"].endswith(
-        "/checkout/confirm")
-
-
-def _token(sandbox, number=APPROVED, **extra) -> dict:
-    account = _account(shop().id)
-    fields = {"merchant_id": account.merchant_id, "token_key": TOKEN_KEY,
-              "card_number": number, "expire_year": "30", "expire_month": "12", "cvc": "123",
-              "name": "TARO YAMADA", **extra}
-    answer = requests.post(sandbox.url + "/card/token", data=fields, timeout=10).json()
-    assert answer["result"] == "0000", answer
-    return answer["tokenizedCardObject"]
-
-
-def _pay(client, card: dict, choice="lump"):
-    csrf = token(client, "/s/demo/checkout/confirm")
-    return client.post("/s/demo/checkout/card/pay", data={
-        "csrf_token": csrf, "card_token": card["token"], "payment_choice": choice,
-        "masked_card_number": card["masked_card_number"]})
+from cart.models import CardAuthorization, OrderHistory, PaymentLog
+from tests.integration.card_helpers import (APPROVED, CHALLENGED, DECLINED, TOKEN_KEY,
+                                            card_settings, make_token, pay, to_confirm)
+from tests.integration.checkout_helpers import orders
 
 
 def _issuer(response, answer=None):
@@ -123,7 +53,7 @@ def _history(order_id):
 
 
 def test_the_confirmation_page_has_the_card_form_without_names(client, card_shop, sandbox):
-    _to_confirm(client)
+    to_confirm(client)
     html = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
     assert "/card/PaygentToken.js" in html and f'data-token-key="{TOKEN_KEY}"' in html
     for field in ("card-number", "card-exp-month", "card-exp-year", "card-cvc", "card-name"):
@@ -134,8 +64,8 @@ def test_the_confirmation_page_has_the_card_form_without_names(client, card_shop
 
 
 def test_an_approved_card_without_challenge_completes_the_order(client, card_shop, sandbox):
-    _to_confirm(client)
-    response = _pay(client, _token(sandbox))
+    to_confirm(client)
+    response = pay(client, make_token(sandbox))
     assert response.status_code == 200 and "submitForm" in response.get_data(as_text=True)
     done = _back(client, _issuer(response))
     assert done.status_code == 302 and done.headers["Location"].endswith("/checkout/complete")
@@ -152,8 +82,8 @@ def test_an_approved_card_without_challenge_completes_the_order(client, card_sho
 
 
 def test_the_challenge_with_the_right_password_completes(client, card_shop, sandbox):
-    _to_confirm(client)
-    response = _pay(client, _token(sandbox, CHALLENGED), choice="split-3")
+    to_confirm(client)
+    response = pay(client, make_token(sandbox, CHALLENGED), choice="split-3")
     done = _back(client, _issuer(response, "1234"))
     assert done.headers["Location"].endswith("/checkout/complete")
     order = orders()[-1]
@@ -167,8 +97,8 @@ def test_the_challenge_with_the_right_password_completes(client, card_shop, sand
 ])
 def test_a_failed_or_abandoned_challenge_goes_back_to_the_card_form(
         client, card_shop, sandbox, answer, message):
-    _to_confirm(client)
-    response = _pay(client, _token(sandbox, CHALLENGED))
+    to_confirm(client)
+    response = pay(client, make_token(sandbox, CHALLENGED))
     back = _back(client, _issuer(response, answer))
     assert back.status_code == 302 and "/checkout/confirm" in back.headers["Location"]
     page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
@@ -182,25 +112,25 @@ def test_a_failed_or_abandoned_challenge_goes_back_to_the_card_form(
 
 def test_a_declined_card_is_explained_and_the_next_card_reuses_the_order(
         client, card_shop, sandbox):
-    _to_confirm(client)
-    back = _back(client, _issuer(_pay(client, _token(sandbox, DECLINED))))
+    to_confirm(client)
+    back = _back(client, _issuer(pay(client, make_token(sandbox, DECLINED))))
     assert "/checkout/confirm" in back.headers["Location"]
     page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
     assert "カード会社の承認が得られなかった" in page
     first = orders()[-1]
     assert first.status == "pending_payment"
     assert any("オーソリNG" in t for t in _history(first.id))
-    done = _back(client, _issuer(_pay(client, _token(sandbox))))
+    done = _back(client, _issuer(pay(client, make_token(sandbox))))
     assert done.headers["Location"].endswith("/checkout/complete")
     assert [o.id for o in orders()] == [first.id]  # the same 決済処理中 order, now accepted
     assert orders()[-1].status == "new"
 
 
 def test_a_reposted_token_or_a_resent_result_sends_nothing_twice(client, card_shop, sandbox):
-    _to_confirm(client)
-    card = _token(sandbox)
-    response = _pay(client, card)
-    again = _pay(client, card)  # the same form posted twice
+    to_confirm(client)
+    card = make_token(sandbox)
+    response = pay(client, card)
+    again = pay(client, card)  # the same form posted twice
     assert again.status_code == 302
     term_url = _issuer(response)
     _back(client, term_url)
@@ -212,8 +142,8 @@ def test_a_reposted_token_or_a_resent_result_sends_nothing_twice(client, card_sh
 
 
 def test_a_forged_result_authorises_nothing_and_flags_the_order(client, card_shop, sandbox):
-    _to_confirm(client)
-    term_url = _issuer(_pay(client, _token(sandbox)))
+    to_confirm(client)
+    term_url = _issuer(pay(client, make_token(sandbox)))
     forged = re.sub(r"hc=[0-9a-f]+", "hc=" + "0" * 64, term_url)
     back = _back(client, forged)
     assert "/checkout/confirm" in back.headers["Location"]
@@ -223,11 +153,11 @@ def test_a_forged_result_authorises_nothing_and_flags_the_order(client, card_sho
 
 
 def test_without_3d_secure_020_goes_at_once_and_sales_mode_captures(client, card_shop, sandbox):
-    settings = _settings(card_shop)
+    settings = card_settings(card_shop)
     settings.three_d_secure, settings.sales_mode = False, "capture"
     db.session.commit()
-    _to_confirm(client)
-    response = _pay(client, _token(sandbox))
+    to_confirm(client)
+    response = pay(client, make_token(sandbox))
     assert response.status_code == 302 and response.headers["Location"].endswith(
         "/checkout/complete")
     order = orders()[-1]
@@ -239,11 +169,11 @@ def test_without_3d_secure_020_goes_at_once_and_sales_mode_captures(client, card
 
 
 def test_a_payment_choice_the_shop_does_not_offer_is_refused(client, card_shop, sandbox):
-    settings = _settings(card_shop)
+    settings = card_settings(card_shop)
     settings.payment_classes = "lump"
     db.session.commit()
-    _to_confirm(client)
-    response = _pay(client, _token(sandbox), choice="revo")
+    to_confirm(client)
+    response = pay(client, make_token(sandbox), choice="revo")
     assert response.status_code == 302
     page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
     assert "お支払い回数を選択してください。" in page

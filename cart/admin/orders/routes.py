@@ -15,6 +15,7 @@ from cart.maintenance import rollback_stale_orders
 from cart.models import Order, PaymentLog
 from cart.tenancy import get_or_404, owner_required
 from payments.methods import CANCEL, CAPTURE, REFUND
+from payments.methods.base import CHANGE
 from payments.paygent import codes
 
 
@@ -71,13 +72,32 @@ def _render_show(order, refund_form=None, error=None, status=200):
         allowed = frozenset()
     mismatch = bool(payment and payment.status in payment.lib.operated_statuses()
                     and payment.amount != order.total)
+    changed = bool(payment and any(a.action == CHANGE and a.outcome == "succeeded"
+                                   for a in payment.attempts))
     return render_template(
         "admin/orders/show.html", order=order, payment=payment, allowed=allowed,
         status_name=payment.lib.display_status(state, now) if state else "",
         fingerprint=operations.fingerprint(payment) if payment else "",
         refund_form=refund_form or RefundForm(), action_form=PaymentActionForm(),
         move_form=OrderMoveForm(), error=error, mismatch=mismatch,
+        paygent_status=payment.lib.paygent_status(payment.status, changed) if payment else "",
+        deadlines=_deadlines(payment, state, allowed) if payment else [],
         history=order.history), status
+
+
+def _deadlines(payment, state, allowed) -> list[tuple[str, object, str]]:
+    """Until when each allowed operation may run (the method's windows): (what, until, why)."""
+    from payments.methods.base import action_name
+    from payments.methods.table import SINCE_NAMES, length_text
+    found = []
+    for action in sorted(allowed):
+        transition = payment.lib.transition(payment.status, action)
+        window = transition.window if transition else None
+        since = getattr(state, window.since) if window else None
+        if since is not None:
+            found.append((action_name(action), since + window.length,
+                          f"{SINCE_NAMES[window.since]}から{length_text(window.length)}"))
+    return found
 
 
 @bp.post("/<int:order_id>/capture")
@@ -90,6 +110,14 @@ def capture(order_id):
 def cancel_payment(order_id):
     """キャンセル (the authorisation, before capture)."""
     return _operate(order_id, CANCEL)
+
+
+@bp.post("/<int:order_id>/change-amount")
+def change_amount(order_id):
+    """金額変更 (オーソリ変更 before capture, 売上変更 after): the payment's amount becomes the
+    order's, as 編集モード left it. The amount is the order's, never a number from the form."""
+    order = get_or_404(Order, order_id)
+    return _operate(order_id, CHANGE, order.total)
 
 
 @bp.post("/<int:order_id>/refund")
