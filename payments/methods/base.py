@@ -57,6 +57,8 @@ class Status:
     order_label: str = ""     # 差分通知後の対応状況 in the seed's cart ("" for -)
     paygent_label: str = ""   # ペイジェント状況 in the seed's payment list ("" for -)
     stamps: str = ""          # the payment's time this status records when first reached
+    # reaching it cancels the order (注文取消し) and gives its stock back (seed 003 §2.3 ※1)
+    closes_order: bool = False
 
 
 @dataclass(frozen=True)

@@ -67,11 +67,13 @@ STATUSES = (
     Status(SALES_CANCEL_COUNTING, "売上取消集計中", rank=8, paid=True, order_label="入金済み",
            paygent_label=SOLD),
     Status(CANCELLED, "オーソリ取消済", rank=9, shown="オーソリキャンセル済",
-           order_label="注文取消し", paygent_label="オーソリキャンセル", stamps="cancelled_at"),
+           order_label="注文取消し", paygent_label="オーソリキャンセル", stamps="cancelled_at",
+           closes_order=True),
     Status(AUTH_EXPIRED, "オーソリ期限切", rank=9, shown="オーソリ期限切れ",
-           order_label="注文取消し", paygent_label=UNPROCESSED),
+           order_label="注文取消し", paygent_label=UNPROCESSED, closes_order=True),
     Status(SALES_CANCELLED, "売上取消済", rank=10, shown="売上キャンセル済",
-           order_label="注文取消し", paygent_label="売上キャンセル", stamps="refunded_at"),
+           order_label="注文取消し", paygent_label="売上キャンセル", stamps="refunded_at",
+           closes_order=True),
 )
 
 AUTHORIZATION_WINDOW = Window(
