@@ -214,9 +214,11 @@ def prepare() -> None:
                 db.session.execute(update(Product).where(Product.shop_id == shop.id).values(
                     stock=int(os.environ["BENCH_STOCK"])))
             p = spec["paygent"]
+            card = spec.get("card", {})
             store.upsert_merchant(p["merchant_id"], p["connect_id"], p["connect_password"],
                                   p["notice_hash_key"], notice_url(shop), p["paidy_public_key"],
-                                  spec["name"])
+                                  spec["name"], token_key=card.get("token_key", ""),
+                                  tds_hash_key=card.get("tds_hash_key", ""))
 
             def one(model, **where):
                 query = select(model.id).where(model.shop_id == shop.id)
@@ -228,7 +230,9 @@ def prepare() -> None:
                 "shop": shop.id, "product": one(Product, code="tea-001"),
                 "delivery": one(DeliveryMethod, name="宅配便"),
                 "paidy": one(PaymentMethod, kind="paidy"),
-                "public_key": p["paidy_public_key"]}
+                "card": one(PaymentMethod, kind="card"),
+                "public_key": p["paidy_public_key"], "merchant_id": p["merchant_id"],
+                "token_key": card.get("token_key", "")}
         db.session.commit()
     ids = {key: shops["demo"][key] for key in ("product", "delivery", "paidy")}
     print(json.dumps(dict(ids, shops=shops)), flush=True)
