@@ -119,8 +119,9 @@ def create_app(config_object=None, **overrides) -> Flask:
 def _register_periodic_round(jobs) -> None:
     """The periodic round, in order: missed notices (N2) and notices whose processing failed
     (they may settle open attempts on their own), attempts still open past the claim timeout,
-    bulk runs whose process stopped (their attempts are settled by then), and the stock of
-    決済処理中 orders no payment reached."""
+    bulk runs whose process stopped (their attempts are settled by then), the methods' own
+    steps (checkout payments whose answer never came), and the stock of 決済処理中 orders no
+    payment reached."""
     from cart.admin.bulk.services import resume_interrupted
     from cart.maintenance import release_unpaid_stock
     from cart.notices.services import poll_missed_notices, retry_failed
@@ -129,6 +130,10 @@ def _register_periodic_round(jobs) -> None:
     jobs.every_round("failed_notices", retry_failed)
     jobs.every_round("attempts", settle_overdue)
     jobs.every_round("bulk_runs", resume_interrupted)
+    from cart.methods import registry
+    for method in registry.all_methods():  # card attempts whose answer never came, …
+        for name, step in method.round_steps():
+            jobs.every_round(name, step)
     jobs.every_round("released_stock", release_unpaid_stock)
 
 

@@ -52,5 +52,9 @@ class CartMethod:
         """What the confirmation page needs to start this method's payment step."""
         return {}
 
+    def round_steps(self) -> list[tuple[str, object]]:
+        """(name, function) steps the method adds to the periodic round."""
+        return []
+
     def register(self, app) -> None:
         """Add the method's own pages (payment step, settings) to the app."""

@@ -178,3 +178,40 @@ def test_a_payment_choice_the_shop_does_not_offer_is_refused(client, card_shop, 
     page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
     assert "お支払い回数を選択してください。" in page
     assert _count("450") == 0 and _count("020") == 0
+
+
+def _pay_without_3ds(client, card_shop, sandbox, fault, **armed):
+    settings = card_settings(card_shop)
+    settings.three_d_secure = False
+    db.session.commit()
+    to_confirm(client)
+    sandbox.control("faults", mode=fault, telegram_kind="020", **armed)
+    response = pay(client, make_token(sandbox))
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/checkout/pending")
+    auth = db.session.scalar(select(CardAuthorization))
+    assert auth.stage == "unknown" and orders()[-1].status == "pending_payment"
+    return auth
+
+
+def test_an_authorisation_whose_answer_was_lost_is_settled_by_asking_paygent(
+        client, card_shop, sandbox):
+    from cart.methods.card.checkout import settle_open_authorizations
+    # PAYGENT authorised, and the answer was lost on the way back
+    auth = _pay_without_3ds(client, card_shop, sandbox, "drop", apply=True)
+    assert settle_open_authorizations() == {"authorized": 1}
+    db.session.expire_all()
+    order = orders()[-1]
+    assert order.status == "new" and order.payment.status == "20"
+    assert db.session.get(CardAuthorization, auth.id).stage == "authorized"
+    assert any("決済情報照会" in t for t in _history(order.id))
+    assert _count("094") == 1 and settle_open_authorizations() == {}
+
+
+def test_an_authorisation_paygent_never_made_is_settled_as_declined(client, card_shop, sandbox):
+    from cart.methods.card.checkout import settle_open_authorizations
+    auth = _pay_without_3ds(client, card_shop, sandbox, "timeout")
+    assert settle_open_authorizations() == {"declined": 1}
+    db.session.expire_all()
+    assert db.session.get(CardAuthorization, auth.id).stage == "declined"
+    assert orders()[-1].status == "pending_payment" and orders()[-1].payment is None

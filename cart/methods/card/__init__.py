@@ -54,6 +54,10 @@ class CardMethod(CartMethod):
                 "card_choice": draft.get().get("payment_choice", ""),
                 "card_years": range(this_year, this_year + 11)}
 
+    def round_steps(self) -> list[tuple[str, object]]:
+        from cart.methods.card.checkout import settle_open_authorizations
+        return [("card_authorizations", settle_open_authorizations)]
+
     def register(self, app) -> None:
         from cart.methods.card import routes, settings
         app.register_blueprint(routes.bp)

@@ -311,3 +311,74 @@ def _again(key: str, shop: Shop) -> Step:
 def _again_by_id(auth_id: int) -> Step:
     auth = db.session.get(CardAuthorization, auth_id)
     return Step(_kind(auth), auth, message=auth.message)
+
+
+# -- settling what the checkout could not (the periodic round) ------------------------------------
+NOT_FOUND = "24001"     # 094: PAYGENT has no payment under that 取引ID
+
+
+def settle_open_authorizations(limit: int = 200) -> dict:
+    """Ask PAYGENT (094, by the order's 取引ID) about card attempts whose 020 answer never came
+    (a timeout: "unknown"), or whose process stopped between claim and booking (still
+    "authorizing" past the claim timeout), and book what it holds: paid → the order is accepted;
+    no payment → declined. Anything else stays open for the next round or the notice."""
+    from cart.operations import claim_timeout
+    stale = utcnow() - claim_timeout()
+    ids = db.session.scalars(select(CardAuthorization.id).where(
+        (CardAuthorization.stage == "unknown")
+        | ((CardAuthorization.stage == "authorizing") & (CardAuthorization.created_at < stale)))
+        .order_by(CardAuthorization.id).limit(limit)).all()
+    db.session.commit()
+    counts: dict[str, int] = {}
+    for auth_id in ids:
+        try:
+            outcome = settle_authorization(auth_id)
+        except Exception:  # one attempt's trouble must not stop the others
+            log.exception("settling card attempt %s", auth_id)
+            db.session.rollback()
+            outcome = "error"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def settle_authorization(auth_id: int) -> str:
+    """One open attempt settled by 094: "authorized", "declined" or "unknown"."""
+    auth = db.session.get(CardAuthorization, auth_id)
+    if auth is None or auth.stage not in ("unknown", "authorizing"):
+        return auth.stage if auth else "missing"
+    stage, order_id, shop_id = auth.stage, auth.order_id, auth.shop_id
+    number = db.session.get(Order, order_id).number
+    account = account_for(shop_id)
+    telegrams = TelegramLog(shop_id, order_id)
+    db.session.commit()  # nothing stays open while PAYGENT answers
+    result = client_for(account, order_id, telegrams).inquire(trading_id=number)
+    status = result.get("payment_status") if result.ok else ""
+    if not result.ok and result.code != NOT_FOUND:
+        telegrams.write_alone()
+        return "unknown"  # not answered, or not by 取引ID alone (24002): the notice will tell
+    try:
+        begin_write()
+        telegrams.book()
+        auth = _locked(auth_id, stage)
+        if auth is None:
+            db.session.commit()
+            return _again_by_id(auth_id).kind
+        order = db.session.get(Order, order_id)
+        auth.token = ""
+        if status in lib.CARD.paid_statuses():
+            auth.stage, auth.finished_at = "authorized", utcnow()
+            accept_payment(order, lib.CARD, None, result.get("payment_id"), status,
+                           auth.amount, "決済情報照会")
+            outcome = "authorized"
+        elif not result.ok or status in (lib.AUTH_NG, lib.TDS_ABORTED, lib.APPLIED):
+            _decline(auth, order, result.code or f"ST{status}", DECLINED_MESSAGE,
+                     "オーソリは行われていませんでした（決済情報照会）")
+            outcome = "declined"
+        else:
+            outcome = "unknown"
+        db.session.commit()
+        return outcome
+    except BaseException:
+        db.session.rollback()
+        telegrams.write_alone()
+        raise
