@@ -10,6 +10,7 @@ import requests
 
 from .card_helpers import card_shop  # noqa: F401 (a fixture: the demo shop with the card)
 from .checkout_helpers import setup_shops
+from .method_helpers import authorised  # noqa: F401 (a fixture: an order of each method)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
