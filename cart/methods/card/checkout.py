@@ -57,11 +57,41 @@ class CardInputError(Exception):
 
 @dataclass
 class Step:
-    """What the browser is shown next."""
+    """What the browser is shown next, and of which attempt (plain values: nothing to load)."""
     kind: str                   # challenge | done | pending | failed
-    authorization: CardAuthorization | None = None
+    key: str = ""               # the attempt's key ("" when there is none)
+    order_id: int | None = None
+    number: str = ""            # the order's number, where the step knows it
     html: str = ""              # the issuer's page (challenge)
     message: str = ""
+
+    @classmethod
+    def of(cls, kind: str, auth: CardAuthorization | None, number: str = "", **more) -> "Step":
+        if auth is None:
+            return cls(kind, **more)
+        return cls(kind, auth.key, auth.order_id, number, **more)
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """What a 変更履歴 line needs of its order, without loading it."""
+    shop_id: int
+    id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed attempt, as 020 needs it."""
+    auth_id: int
+    key: str
+    order: OrderRef
+    amount: int
+    token: str
+    payment_class: str
+    split_count: int | None
+    tds_auth_id: str
+    capture: bool
 
 
 # -- what the buyer posted ----------------------------------------------------------------
@@ -129,15 +159,19 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
                 stage="secure" if secure else "authorizing")
             db.session.add(auth)
             db.session.flush()
+            ref = OrderRef(shop.id, order.id, order.number)
+            claim = Claim(auth.id, auth.key, ref, order.total, token, payment_class, split_count,
+                          "", order.capture_mode == "auth_capture")
             auth_id, key, order_id = auth.id, auth.key, order.id
             number, total, email = order.number, order.total, order.email
+            card_text = _card_text(auth)
     except IntegrityError:
         raise CardInputError(REPOSTED_MESSAGE) from None
     account = account_for(shop.id)
     telegrams = TelegramLog(shop.id, order_id)
     client = client_for(account, order_id, telegrams)
     if not secure:
-        return _authorize(shop, auth_id, client, telegrams)
+        return _authorize(shop, claim, client, telegrams)
     result = wire.send_tds2(
         client, trading_id=number, amount=total, token=token,
         term_url=term_url_for(key), merchant_name=settings.merchant_name,
@@ -146,29 +180,36 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
     challenge = wire.read_tds2(result)
     with transaction():
         telegrams.book()
-        auth = db.session.get(CardAuthorization, auth_id)
-        order = db.session.get(Order, order_id)
         if challenge is None:
+            auth = db.session.get(CardAuthorization, auth_id)
             message = _message(result.code) if not result.unknown else UNAVAILABLE_MESSAGE
-            _decline(auth, order, result.code or "ERROR", message, "3Dセキュア認証を開始できませんでした")
-            return Step("failed", auth, message=message)
-        auth.tds_auth_id = challenge.auth_id[:64]
-        history.record(order, f"注文番号 : {order.number} クレジット 3Dセキュア認証へ"
-                              f"（{_card_text(auth)}）")
-    return Step("challenge", auth, html=challenge.html)
+            _decline(auth, ref, result.code or "ERROR", message,
+                     "3Dセキュア認証を開始できませんでした")
+            return Step("failed", key, order_id, number, message=message)
+        db.session.execute(update(CardAuthorization).where(
+            CardAuthorization.id == auth_id).values(tds_auth_id=challenge.auth_id[:64])
+            .execution_options(synchronize_session=False))
+        history.record(ref, f"注文番号 : {number} クレジット 3Dセキュア認証へ（{card_text}）")
+    return Step("challenge", key, order_id, number, html=challenge.html)
 
 
 def secure_return(shop: Shop, key: str, fields) -> Step:
     """The issuer's page sent the buyer back with the 3-D Secure result: believed only when
     its hash matches the shop's 3Dセキュア結果受付ハッシュ鍵, then 020. A re-sent result finds
     the attempt past its stage and sends nothing."""
-    auth = db.session.scalar(select(CardAuthorization).where(
-        CardAuthorization.shop_id == shop.id, CardAuthorization.key == key))
-    if auth is None:
-        return Step("failed", None, message=UNVERIFIED_MESSAGE)
+    found = db.session.execute(
+        select(CardAuthorization, Order.number, Order.capture_mode).join(
+            Order, Order.id == CardAuthorization.order_id).where(
+            CardAuthorization.shop_id == shop.id, CardAuthorization.key == key)).first()
+    if found is None:
+        return Step("failed", message=UNVERIFIED_MESSAGE)
+    auth, number, capture_mode = found
     if auth.stage != "secure":
-        return Step(_kind(auth), auth, message=auth.message)
+        return Step.of(_kind(auth), auth, number, message=auth.message)
     auth_id, order_id, expected = auth.id, auth.order_id, auth.tds_auth_id
+    ref = OrderRef(shop.id, order_id, number)
+    claim = Claim(auth_id, key, ref, auth.amount, auth.token, auth.payment_class,
+                  auth.split_count, expected, capture_mode == "auth_capture")
     settings = card_settings_for(shop.id)
     result = wire.verify_tds_result(fields, settings.tds_hash_key)
     if result is None or result.auth_id != expected:
@@ -180,7 +221,7 @@ def secure_return(shop: Shop, key: str, fields) -> Step:
             _decline(auth, order, "HASH", UNVERIFIED_MESSAGE, "3Dセキュア認証の結果を確認できません")
             flag(order, f"注文番号 : {order.number} 3Dセキュア認証の結果のハッシュ値が一致しない"
                         "応答を受け取ったため、オーソリを行いませんでした。")
-        return Step("failed", auth, message=UNVERIFIED_MESSAGE)
+        return Step("failed", key, order_id, number, message=UNVERIFIED_MESSAGE)
     if not result.allowed(settings.attempt_auth):
         if result.abandoned:
             code, message, what = result.code, TDS_ABANDONED_MESSAGE, "3Dセキュア認証が中断されました"
@@ -194,8 +235,8 @@ def secure_return(shop: Shop, key: str, fields) -> Step:
             auth = _locked(auth_id, "secure")
             if auth is None:
                 return _again(key, shop)
-            _decline(auth, db.session.get(Order, auth.order_id), code, message, what)
-        return Step("failed", auth, message=message)
+            _decline(auth, ref, code, message, what)
+        return Step("failed", key, order_id, number, message=message)
     with transaction():  # the claim: one 020 however often the result is posted
         claimed = db.session.execute(update(CardAuthorization).where(
             CardAuthorization.id == auth_id, CardAuthorization.stage == "secure").values(
@@ -204,51 +245,48 @@ def secure_return(shop: Shop, key: str, fields) -> Step:
         return _again(key, shop)
     telegrams = TelegramLog(shop.id, order_id)
     client = client_for(account_for(shop.id), order_id, telegrams)
-    return _authorize(shop, auth_id, client, telegrams)
+    return _authorize(shop, claim, client, telegrams)
 
 
-def _authorize(shop: Shop, auth_id: int, client, telegrams: TelegramLog) -> Step:
+def _authorize(shop: Shop, claim: Claim, client, telegrams: TelegramLog) -> Step:
     """020 for a claimed attempt (stage authorizing), then its outcome booked."""
-    auth = db.session.get(CardAuthorization, auth_id)
-    order = db.session.get(Order, auth.order_id)
     settings = card_settings_for(shop.id)
-    capture = order.capture_mode == "auth_capture"
-    fields = dict(trading_id=order.number, amount=auth.amount, token=auth.token,
-                  payment_class=auth.payment_class, split_count=auth.split_count,
-                  capture=capture, security_code=settings.security_code_required,
-                  tds_auth_id=auth.tds_auth_id or None)
+    fields = dict(trading_id=claim.order.number, amount=claim.amount, token=claim.token,
+                  payment_class=claim.payment_class, split_count=claim.split_count,
+                  capture=claim.capture, security_code=settings.security_code_required,
+                  tds_auth_id=claim.tds_auth_id or None)
     db.session.commit()  # nothing stays open while PAYGENT answers
     result = wire.send_authorize(client, **fields)
     answer = wire.read_authorization(result)
+    number = claim.order.number
+    step = Step("failed", claim.key, claim.order.id, number)
     try:
         begin_write()
         telegrams.book()
-        auth = _locked(auth_id, "authorizing")
+        auth = _locked(claim.auth_id, "authorizing")
         if auth is None:  # booked meanwhile (cannot happen: only the claimant books)
             db.session.commit()
-            return _again_by_id(auth_id)
-        order = db.session.get(Order, auth.order_id)
+            return _again_by_id(claim.auth_id)
         auth.token = ""  # used: no reason to keep it
         if result.unknown:
             auth.stage, auth.code = "unknown", result.code
-            history.record(order, f"注文番号 : {order.number} クレジット オーソリの結果を確認中"
-                                  f"（エラーコード:{result.code}、{_card_text(auth)}）")
-            step = Step("pending", auth)
+            history.record(claim.order, f"注文番号 : {number} クレジット オーソリの結果を確認中"
+                                        f"（エラーコード:{result.code}、{_card_text(auth)}）")
+            step.kind = "pending"
         elif answer.approved:
-            status = lib.CAPTURED if capture else lib.AUTHORIZED
+            order = db.session.get(Order, claim.order.id)
+            status = lib.CAPTURED if claim.capture else lib.AUTHORIZED
             auth.stage, auth.finished_at = "authorized", utcnow()
             auth.masked_card = (answer.masked_card_number or auth.masked_card)[:24]
             accepted = accept_payment(order, lib.CARD, None, answer.payment_id, status,
                                       auth.amount, "決済画面")
             if not accepted and order.status != "new":
-                auth.message = UNVERIFIED_MESSAGE
-                step = Step("failed", auth, message=UNVERIFIED_MESSAGE)
+                auth.message = step.message = UNVERIFIED_MESSAGE
             else:
-                step = Step("done", auth)
+                step.kind = "done"
         else:
-            message = _message(answer.code)
-            _decline(auth, order, answer.code, message, "オーソリNG")
-            step = Step("failed", auth, message=message)
+            step.message = _message(answer.code)
+            _decline(auth, claim.order, answer.code, step.message, "オーソリNG")
         db.session.commit()
         return step
     except BaseException:
@@ -267,7 +305,8 @@ def _locked(auth_id: int, stage: str) -> CardAuthorization | None:
     return auth if auth is not None and auth.stage == stage else None
 
 
-def _decline(auth: CardAuthorization, order: Order, code: str, message: str, what: str) -> None:
+def _decline(auth: CardAuthorization, order, code: str, message: str, what: str) -> None:
+    """(``order``: the order, or an OrderRef of it.)"""
     auth.stage, auth.code, auth.message = "declined", (code or "")[:10], message[:300]
     auth.token, auth.finished_at = "", utcnow()
     history.record(order, f"注文番号 : {order.number} クレジット {what}"
@@ -305,12 +344,14 @@ def _again(key: str, shop: Shop) -> Step:
     db.session.rollback()
     auth = db.session.scalar(select(CardAuthorization).where(
         CardAuthorization.shop_id == shop.id, CardAuthorization.key == key))
-    return Step(_kind(auth), auth, message=auth.message if auth else UNVERIFIED_MESSAGE)
+    if auth is None:
+        return Step("failed", message=UNVERIFIED_MESSAGE)
+    return Step.of(_kind(auth), auth, message=auth.message)
 
 
 def _again_by_id(auth_id: int) -> Step:
     auth = db.session.get(CardAuthorization, auth_id)
-    return Step(_kind(auth), auth, message=auth.message)
+    return Step.of(_kind(auth), auth, message=auth.message)
 
 
 # -- settling what the checkout could not (the periodic round) ------------------------------------

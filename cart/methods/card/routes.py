@@ -9,7 +9,7 @@ from cart.checkout.current import current_draft, finish
 from cart.checkout.orders import CheckoutError
 from cart.extensions import csrf, db
 from cart.methods.card.checkout import (CardInputError, Step, secure_return, start_card)
-from cart.models import CardAuthorization
+from cart.models import CardAuthorization, Order
 from cart.shop_settings import settings_for
 from cart.storefront import shop_scoped
 from payments.methods import CARD
@@ -38,8 +38,7 @@ def pay():
     except (CardInputError, CheckoutError) as error:
         flash(error.message if isinstance(error, CheckoutError) else str(error), "error")
         return redirect(url_for("checkout.confirm"))
-    draft.update(pending_order=step.authorization.order_id, payment_choice=form.get(
-        "payment_choice", "")[:12])
+    draft.update(pending_order=step.order_id, payment_choice=form.get("payment_choice", "")[:12])
     if step.kind == "challenge":
         # the issuer's page, as PAYGENT handed it over (it takes the buyer to the issuer)
         return Response(step.html, mimetype="text/html",
@@ -53,34 +52,34 @@ def secure(key):
     """The 3-D Secure 2.0 result, then 020. The buyer's session may not come with a
     cross-site POST, so nothing here depends on it: the return page takes it from here."""
     step = secure_return(g.shop, key[:64], request.values)
-    if step.authorization is None:
+    if not step.key:
         abort(404)
-    return redirect(url_for("card.done", key=step.authorization.key), code=303)
+    return redirect(url_for("card.done", key=step.key), code=303)
 
 
 @bp.get("/checkout/card/done/<key>")
 def done(key):
     """Back on the shop's pages with the buyer's session: the completion page, or the card
     form again with what went wrong."""
-    auth = db.session.scalar(select(CardAuthorization).where(
-        CardAuthorization.shop_id == g.shop.id, CardAuthorization.key == key[:64]))
-    if auth is None:
+    found = db.session.execute(select(CardAuthorization, Order.number).join(
+        Order, Order.id == CardAuthorization.order_id).where(
+        CardAuthorization.shop_id == g.shop.id, CardAuthorization.key == key[:64])).first()
+    if found is None:
         abort(404)
+    auth, number = found
     if auth.order_id != draft.get().get("pending_order"):
         if draft.completed_number():
             return redirect(url_for("checkout.complete"))  # a reload once it is done
         abort(404)  # someone else's attempt
     stage = {"authorized": "done", "unknown": "pending", "declined": "failed"}.get(
         auth.stage, "pending")
-    return _shown(Step(stage, auth, message=auth.message))
+    return _shown(Step.of(stage, auth, number, message=auth.message))
 
 
 def _shown(step: Step):
-    if step.kind == "done":
-        finish(step.authorization.order.number)
-        return redirect(url_for("checkout.complete"))
-    if step.kind == "pending":
-        finish(step.authorization.order.number)
-        return redirect(url_for("checkout.pending"))
+    if step.kind in ("done", "pending"):
+        finish(step.number)
+        return redirect(url_for("checkout.complete" if step.kind == "done"
+                                else "checkout.pending"))
     flash(step.message, "error")
     return redirect(url_for("checkout.confirm") + "#card")
