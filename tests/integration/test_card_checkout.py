@@ -215,3 +215,16 @@ def test_an_authorisation_paygent_never_made_is_settled_as_declined(client, card
     db.session.expire_all()
     assert db.session.get(CardAuthorization, auth.id).stage == "declined"
     assert orders()[-1].status == "pending_payment" and orders()[-1].payment is None
+
+
+def test_an_expired_token_asks_for_the_card_again_and_keeps_the_rest(client, card_shop, sandbox):
+    to_confirm(client)
+    card = make_token(sandbox)
+    sandbox.control("clock", advance_days=1)  # the token's ten minutes are long gone
+    back = pay(client, card)
+    assert back.status_code == 302 and "/checkout/confirm" in back.headers["Location"]
+    page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
+    assert "もう一度カード情報を入力してください" in page and "山田 太郎" in page
+    order = orders()[-1]
+    assert order.status == "pending_payment"
+    assert any("3Dセキュア認証を開始できませんでした" in t for t in _history(order.id))
