@@ -1,12 +1,14 @@
-"""Every admin URL that names a row, asked for by another shop's staff: 404, never data."""
+"""Every admin URL that names a row, asked for by another shop's staff: 404, never data; with
+the other shop's row a Paidy order, then a card order (its 売上, 取消 and 金額変更 URLs too)
+and its card method, while the shop's own card settings show nothing of the other's."""
 import re
 
 import pytest
 from sqlalchemy import select
 
 from cart.extensions import db
-from cart.models import (BulkRun, DeliveryMethod, Order, OutboxMail, PaymentMethod,
-                         PaymentNotice, Product, Staff)
+from cart.models import (BulkRun, CardSettings, DeliveryMethod, Order, OutboxMail, Payment,
+                         PaymentMethod, PaymentNotice, Product, Staff)
 
 from ..conftest import csrf_token
 from .checkout_helpers import setup_shops, shop
@@ -17,13 +19,28 @@ PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMetho
           "notice_id": PaymentNotice, "staff_id": Staff}
 
 
-@pytest.fixture
-def victim(app, sandbox):
-    """Shop demo3's rows: one of each kind an admin URL can name."""
+SECRET_MERCHANT_NAME = "SecretShop3"
+
+
+@pytest.fixture(params=["paidy", "card"])
+def victim(request, app, sandbox):
+    """Shop demo3's rows: one of each kind an admin URL can name; its order paid with the
+    parameter's method (at オーソリOK), and its method that one."""
     setup_shops(app, sandbox)
     demo3 = shop("demo3")
     from .test_order_list import make_order
-    order = make_order(demo3.id, 77, buyer_name="秘密 花子")
+    kind = request.param
+    order = make_order(demo3.id, 77, buyer_name="秘密 花子", payment_kind=kind,
+                       payment_name="ペイジェント(クレジット決済)" if kind == "card"
+                       else "あと払い(ペイディ)")
+    db.session.add(Payment(shop_id=demo3.id, order_id=order.id, method=kind,
+                           reference="pay_secret" if kind == "paidy" else None,
+                           paygent_payment_id="300000777", status="20", amount=1000))
+    settings = db.session.scalar(select(CardSettings).where(CardSettings.shop_id == demo3.id))
+    if settings is None:
+        settings = CardSettings(shop_id=demo3.id)
+        db.session.add(settings)
+    settings.merchant_name = SECRET_MERCHANT_NAME
     db.session.add(OutboxMail(shop_id=demo3.id, to_addr="x@example.com", subject="秘密の件名",
                               body="秘密"))
     staff3 = db.session.scalar(select(Staff).where(Staff.email == "staff3@example.com"))
@@ -36,6 +53,9 @@ def victim(app, sandbox):
     for param, model in PARAMS.items():
         ids[param] = db.session.scalar(select(model.id).where(model.shop_id == demo3.id))
     ids["order_id"] = order.id
+    ids["method_id"] = db.session.scalar(select(PaymentMethod.id).where(
+        PaymentMethod.shop_id == demo3.id, PaymentMethod.kind == kind))
+    ids["kind"] = kind
     return ids
 
 
@@ -50,7 +70,7 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
     client.post("/admin/login", data={"csrf_token": csrf_token(page),
                                       "email": "owner@example.com", "password": "demo1234"})
     token = csrf_token(client.get("/admin/").get_data(as_text=True))
-    checked = 0
+    checked, crawled = 0, set()
     for rule in _admin_rules(app):
         url = rule.rule
         for arg in rule.arguments:
@@ -63,6 +83,16 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
                                                    "version": "1", "mode": "full"})
             body = response.get_data(as_text=True)
             assert response.status_code == 404, (method, url, response.status_code)
-            assert "秘密" not in body
+            assert "秘密" not in body and SECRET_MERCHANT_NAME not in body
             checked += 1
+            crawled.add(rule.rule)
     assert checked >= 15  # the crawl really walked the admin
+    assert {"/admin/orders/<int:order_id>", "/admin/orders/<int:order_id>/capture",
+            "/admin/orders/<int:order_id>/cancel-payment",
+            "/admin/orders/<int:order_id>/change-amount"} <= crawled
+    # the shop's own card settings, and their 確認画面: nothing of the other shop's
+    for url in ("/admin/payment-methods/card", "/admin/payment-methods/card/confirm"):
+        response = client.get(url)
+        assert response.status_code in (200, 302), (url, response.status_code)
+        assert SECRET_MERCHANT_NAME not in response.get_data(as_text=True)
+    assert "加盟店名" in client.get("/admin/payment-methods/card").get_data(as_text=True)
