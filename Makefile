@@ -23,17 +23,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # The sandbox is mounted only when asked for; `demo seed` prints its control token.
+# The URL the pages, the sandbox and PAYGENT's notices use: where this serves, unless given.
+SERVE_ENV = SANDBOX_ENABLED=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}
+
 prepare: install
 	$(BIN)/flask db upgrade
-	SANDBOX_ENABLED=1 $(BIN)/flask demo seed
+	$(SERVE_ENV) $(BIN)/flask demo seed
 
 # Served as in production: gunicorn with gunicorn.conf.py (2 workers × 4 threads here).
 run: prepare
-	SANDBOX_ENABLED=1 GUNICORN_BIND=$(HOST):$(PORT) GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} \
+	$(SERVE_ENV) GUNICORN_BIND=$(HOST):$(PORT) GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} \
 	  $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 dev: prepare
-	SANDBOX_ENABLED=1 $(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads --reload
+	$(SERVE_ENV) $(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads --reload
 
 PG_PORT ?= 54329
 REDIS_PORT ?= 63799
