@@ -4,7 +4,8 @@
 A method's settings page that asks for it mixes ``connection_fields()`` into its form, reads
 it with ``read_connection`` into the draft payload and builds the account it would make with
 ``candidate``; ``templates/admin/payments/_connection*.html`` render the fields, the rows of
-the 確認画面 and a read-only summary."""
+the 確認画面 and a read-only summary. ペイジェント共通設定 (``cart.admin.payments.paygent``) edits
+the connection alone, the Paidy page together with Paidy's own fields."""
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
@@ -53,13 +54,16 @@ def connection_fields(merchant_id_label: str = "マーチャントID",
     return ConnectionFields
 
 
-def read_connection(form, account: PaygentAccount | None, saved: dict) -> tuple[dict, bool]:
+def read_connection(form, account: PaygentAccount | None, saved: dict,
+                    labels: dict | None = None) -> tuple[dict, bool]:
     """The connection as typed, for the draft payload: a secret left blank is the one typed
     before (kept in the draft) or the stored one; certificates are checked. Errors are added
-    beside their fields."""
+    beside their fields (a secret missing is named by ``labels``, if the page names it
+    otherwise)."""
     ok = True
     payload = {name: form[name].data for name in FIELDS}
     for secret, label in SECRETS:
+        label = (labels or {}).get(secret, label)
         value = form[secret].data or saved.get(secret) or ""
         payload[secret] = value
         if not value and not (account and getattr(account, secret)):
