@@ -6,6 +6,7 @@ from flask_login import current_user
 from cart.admin.payments import bp, services
 from cart.admin.payments.forms import BasicMethodForm
 from cart.extensions import db
+from cart.gateway import account_for
 from cart.methods import registry
 from cart.models import PaymentMethod
 from cart.shop_settings import deliveries
@@ -16,7 +17,8 @@ TAB_NAMES = {"in_use": "使用決済", "basic": "基本決済", "partner": "他�
 
 @bp.get("/")
 def index():
-    """Show the 使用決済 list, or the methods that can be added (基本決済 / 他社連携)."""
+    """Show the 使用決済 list, or the methods that can be added (基本決済 / 他社連携); beside
+    the tabs, the way to ペイジェント共通設定 (the shop's PAYGENT connection)."""
     tab = request.args.get("tab", "in_use")
     if tab not in TAB_NAMES:
         tab = "in_use"
@@ -24,7 +26,7 @@ def index():
     return render_template("admin/payments/index.html", tab=tab, tabs=TAB_NAMES,
                            methods=services.listed(shop_id),
                            addable=services.addable(shop_id, tab),
-                           deliveries=deliveries(shop_id))
+                           deliveries=deliveries(shop_id), account=account_for(shop_id))
 
 
 @bp.post("/add")
