@@ -567,6 +567,89 @@ def test_card_settings_form_and_its_confirmation(owner, data, force):
 
 
 # =========================================================================================
+# 支払方法設定: ペイジェント共通設定 (the shop's PAYGENT connection) with its 確認画面
+# =========================================================================================
+paygent_form = form_data({
+    "environment": "sandbox", "merchant_id": "900000001", "connect_id": "demo_connect"}, {
+    "environment": choice(["sandbox", "test", "production"]),
+    "merchant_id": st.one_of(st.from_regex(r"[0-9]{9}", fullmatch=True),
+                             st.from_regex(r"\d{9}", fullmatch=True), numbers),
+    "connect_id": st.one_of(st.from_regex(r"[A-Za-z0-9_]{1,32}", fullmatch=True), texts),
+    "connect_password": texts, "notice_hash_key": texts,
+    "client_cert_delete": checkbox, "ca_delete": checkbox, "draft": texts,
+    # another page's fields: ignored
+    "public_key": texts, "token_key": texts})
+
+
+@fuzz(40)
+@example(data={"environment": "test", "merchant_id": "900000001", "connect_id": "demo_connect",
+               "notice_hash_key": "fuzz-hash-key-1"}, files={})
+@example(data={"environment": "sandbox", "merchant_id": "９００００００００１"[:9],
+               "connect_id": "demo_connect"}, files={})
+@example(data={"environment": "production", "merchant_id": "900000001",
+               "connect_id": "demo_connect", "connect_password": "not-the-password"}, files={})
+@given(data=paygent_form, files=st.one_of(st.just({}), st.dictionaries(
+           st.sampled_from(["client_cert", "ca_file"]), upload, max_size=2)))
+def test_paygent_common_settings_form_and_its_confirmation(owner, data, files):
+    """(試験環境 and 本番環境 are the sandbox here: nothing leaves the machine.)"""
+    from flask import current_app
+
+    from payments.paygent.client import HOSTS
+    client = owner
+    tables = (PaygentAccount, PaymentMethod, CardSettings)
+    path = "/admin/payment-methods/paygent"
+    before = rows(*tables)
+    response = client.post(path, data={"csrf_token": token(client, path), **data, **files},
+                           content_type="multipart/form-data")
+    assert rows(*tables) == before  # 「確認画面へ」 never saves
+    event(f"ペイジェント共通設定 {response.status_code}")
+    if response.status_code == 302:
+        confirm = response.headers["Location"]
+        assert "/admin/payment-methods/paygent/confirm" in confirm
+        page = client.get(confirm)
+        assert page.status_code == 200 and "設定の確認" in page.get_data(as_text=True)
+        draft = re.search(r"draft=([^&]+)", confirm).group(1)
+        with pytest.MonkeyPatch.context() as patch:
+            for environment in ("test", "production"):
+                patch.setitem(HOSTS, environment,
+                              current_app.config["SANDBOX_URL"] + "/paygent")
+            saved = client.post(path + "/save", data={"csrf_token": token(client, path),
+                                                      "draft": draft, "force": "1"})
+        assert saved.status_code in (200, 302)
+        event(f"ペイジェント共通設定 設定する {saved.status_code}")
+        after = rows(*tables)
+        if saved.status_code == 302:  # the connection test passed: only the connection moved
+            db.session.expire_all()
+            account = db.session.scalar(select(PaygentAccount).where(
+                PaygentAccount.shop_id == shop().id))
+            assert re.fullmatch(r"[0-9]{9}", account.merchant_id)
+            assert re.fullmatch(r"[A-Za-z0-9_]{1,32}", account.connect_id)
+            assert account.connect_password
+            assert {k: v for k, v in after.items() if k != "paygent_accounts"} == {
+                k: v for k, v in before.items() if k != "paygent_accounts"}
+        else:
+            assert "接続試験に失敗しました" in saved.get_data(as_text=True)
+            assert after == before
+        return
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert_refused_in_japanese(html)
+    assert_kept(html, {k: typed(v).strip() for k, v in data.items()
+                       if k in ("merchant_id", "connect_id")})
+    for tag in re.findall(r'<input[^>]*type="password"[^>]*>', html):  # secrets never shown
+        assert 'value="' not in tag or 'value=""' in tag, tag
+    # the refused input, kept as a draft for the next try, cannot be confirmed and saved
+    draft = FormValues(html).values.get("hidden:draft")
+    assert draft
+    assert client.get(path + "/confirm", query_string={"draft": draft}).status_code == 302
+    response = client.post(path + "/save", data={
+        "csrf_token": token(client, path), "draft": draft})
+    assert response.status_code == 302
+    assert rows(*tables) == before
+    assert client.get("/admin/payment-methods/").status_code == 200
+
+
+# =========================================================================================
 # ゼロステップカート / 3ステップカート / カゴ / ペイディ
 # =========================================================================================
 buyer_values = {
@@ -907,6 +990,7 @@ def test_get_pages_with_fuzzed_queries(owner, search, any_id, page, ids, tab, dr
                         ("/admin/payment-methods/", {"tab": tab}),
                         ("/admin/payment-methods/paidy/confirm", {"draft": draft}),
                         ("/admin/payment-methods/card/confirm", {"draft": draft}),
+                        ("/admin/payment-methods/paygent/confirm", {"draft": draft}),
                         ("/admin/login", {"next": next_url}),
                         ("/admin/orders/", {"page": page, "tab": tab})):
         response = client.get(path, query_string=query)
@@ -1047,6 +1131,7 @@ def test_missing_or_garbage_csrf_token_is_a_japanese_400(owner, bad):
         "/admin/payment-methods/{method}/remove", "/admin/payment-methods/{method}/move",
         "/admin/payment-methods/paidy", "/admin/payment-methods/paidy/confirm",
         "/admin/payment-methods/card", "/admin/payment-methods/card/save",
+        "/admin/payment-methods/paygent", "/admin/payment-methods/paygent/save",
         "/admin/payment-methods/{method}/basic", "/admin/notices/1/rematch",
         "/admin/orders/{order}/reviewed", "/admin/password", "/admin/staff/{staff}/disable",
         "/admin/staff/{staff}/enable",
