@@ -86,18 +86,20 @@ def _render_show(order, refund_form=None, error=None, status=200):
 
 
 def _deadlines(payment, state, allowed) -> list[tuple[str, object, str]]:
-    """Until when each allowed operation may run (the method's windows): (what, until, why)."""
-    from payments.methods.base import action_name
+    """Until when the allowed operations may run (the method's windows), those sharing a
+    window named together: (what, until, why)."""
+    from payments.methods.base import ALL_ACTIONS, action_name
     from payments.methods.table import SINCE_NAMES, length_text
-    found = []
-    for action in sorted(allowed):
+    found: dict = {}
+    for action in (a for a in ALL_ACTIONS if a in allowed):
         transition = payment.lib.transition(payment.status, action)
         window = transition.window if transition else None
         since = getattr(state, window.since) if window else None
         if since is not None:
-            found.append((action_name(action), since + window.length,
-                          f"{SINCE_NAMES[window.since]}から{length_text(window.length)}"))
-    return found
+            key = (since + window.length,
+                   f"{SINCE_NAMES[window.since]}から{length_text(window.length)}")
+            found.setdefault(key, []).append(action_name(action))
+    return [("・".join(names), until, why) for (until, why), names in found.items()]
 
 
 @bp.post("/<int:order_id>/capture")
