@@ -382,16 +382,7 @@ def settle_overdue(limit: int = 500) -> dict:
         PaymentAttempt.created_at < now() - claim_timeout())
         .order_by(PaymentAttempt.id).limit(limit)).all()
     db.session.commit()
-    counts: dict[str, int] = {}
-    for attempt_id in ids:
-        try:
-            outcome = settle(attempt_id)
-        except Exception:  # one attempt's trouble must not stop the others
-            log.exception("settling attempt %s", attempt_id)
-            db.session.rollback()
-            outcome = "error"
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+    return jobs.each_counted(ids, settle, "attempt")
 
 
 def refresh(shop_id: int, order_id: int, staff=None) -> str:

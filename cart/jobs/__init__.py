@@ -44,6 +44,23 @@ def every_round(name: str, fn) -> None:
         ROUND.append((name, fn))
 
 
+def each_counted(ids, settle, what: str) -> dict:
+    """``settle(id)`` for each id of a round's step, one's trouble never stopping the others
+    (logged, its session rolled back, counted as "error"): how many ended in each outcome."""
+    import logging
+    from cart.extensions import db
+    counts: dict[str, int] = {}
+    for one in ids:
+        try:
+            outcome = settle(one)
+        except Exception:
+            logging.getLogger("cart.jobs").exception("settling %s %s", what, one)
+            db.session.rollback()
+            outcome = "error"
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
 def periodic_round() -> dict:
     """Every NOTICE_POLL_MINUTES (by one worker of the fleet with Redis): each step's result
     by name. Missed notices come first (they may settle open attempts on their own)."""

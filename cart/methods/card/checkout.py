@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from cart import history
+from cart import history, jobs
 from cart.acceptance import accept_payment
 from cart.checkout.orders import Draft, write_order
 from cart.extensions import begin_write, db, transaction
@@ -370,16 +370,7 @@ def settle_open_authorizations(limit: int = 200) -> dict:
         | ((CardAuthorization.stage == "authorizing") & (CardAuthorization.created_at < stale)))
         .order_by(CardAuthorization.id).limit(limit)).all()
     db.session.commit()
-    counts: dict[str, int] = {}
-    for auth_id in ids:
-        try:
-            outcome = settle_authorization(auth_id)
-        except Exception:  # one attempt's trouble must not stop the others
-            log.exception("settling card attempt %s", auth_id)
-            db.session.rollback()
-            outcome = "error"
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+    return jobs.each_counted(ids, settle_authorization, "card attempt")
 
 
 def settle_authorization(auth_id: int) -> str:
