@@ -991,6 +991,7 @@ def test_get_pages_with_fuzzed_queries(owner, search, any_id, page, ids, tab, dr
                         ("/admin/payment-methods/paidy/confirm", {"draft": draft}),
                         ("/admin/payment-methods/card/confirm", {"draft": draft}),
                         ("/admin/payment-methods/paygent/confirm", {"draft": draft}),
+                        ("/admin/payment-methods/paygent", {"draft": draft}),
                         ("/admin/login", {"next": next_url}),
                         ("/admin/orders/", {"page": page, "tab": tab})):
         response = client.get(path, query_string=query)

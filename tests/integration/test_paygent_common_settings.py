@@ -270,6 +270,17 @@ def test_a_failing_connection_test_saves_nothing_and_shows_its_message(client, l
                                      "force": "1"})
     assert forced.status_code == 200 and "接続試験に失敗しました" in forced.get_data(as_text=True)
     assert _raw(card_only.id) == before and _methods_state(card_only.id) == methods_before
+    # 「戻る」 reopens the form as typed, the password kept in the draft, never in the page
+    back = re.search(r'<a class="btn" href="([^"]+)">戻る</a>', html).group(1)
+    assert back == f"{FORM}?draft={draft}"
+    reopened = client.get(back).get_data(as_text=True)
+    assert f'name="draft" type="hidden" value="{draft}"' in reopened
+    assert "wrong-password-x" not in reopened
+    _, retried = _confirm(client, client.post(FORM, data={
+        "csrf_token": csrf_token(reopened), "draft": draft, "environment": "test",
+        "merchant_id": TEST_ID, "connect_id": TEST_CONNECT}, content_type="multipart/form-data"))
+    assert "認証に失敗しました" in retried.get_data(as_text=True)  # the same wrong password
+    assert _raw(card_only.id) == before
 
 
 # -- bad input ----------------------------------------------------------------------------
@@ -417,6 +428,9 @@ def test_another_shops_draft_is_out_of_reach(app, client, login_as, shops):
     assert opened.status_code == 302 and opened.headers["Location"].endswith(FORM)
     saved = client.post(SAVE, data={"csrf_token": token, "draft": draft})
     assert saved.status_code == 302 and saved.headers["Location"].endswith(FORM)
+    reopened = client.get(f"{FORM}?draft={draft}").get_data(as_text=True)
+    assert "demo3_x" not in reopened and 'value="demo_connect"' in reopened
+    assert f'value="{draft}"' not in reopened
     reused = client.post(FORM, data={"csrf_token": token, "draft": draft, **GOOD,
                                      "merchant_id": "900000001", "connect_id": "demo_connect"},
                          content_type="multipart/form-data")

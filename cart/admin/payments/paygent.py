@@ -53,12 +53,21 @@ def paygent_methods() -> list[str]:
 
 @bp.route("", methods=["GET", "POST"])
 def form():
-    """The form; 「確認画面へ」 keeps the input server-side and shows it back."""
+    """The form; 「確認画面へ」 keeps the input server-side and shows it back. Opened again from
+    the 確認画面 (「戻る」, ``?draft=``) it shows that draft's input, its secrets kept in it."""
     shop = current_user.shop
     account = account_for(shop.id)
     form = PaygentSettingsForm(data=_initial(account))
+    submitted = form.is_submitted()
+    if not submitted:  # 「戻る」 from the 確認画面 brings its draft back
+        form.draft.data = request.args.get("draft", "")
     saved = _load(shop.id, form.draft.data) or {}
-    if form.is_submitted():
+    if not submitted and saved:
+        for name in connection.FIELDS:
+            form[name].data = saved.get(name)
+    elif not submitted:
+        form.draft.data = ""  # not this owner's draft of this page: a fresh form
+    if submitted:
         valid = form.validate()  # first: validate() resets the errors read_connection adds
         payload, ok = _read(form, account, saved)
         payload["checked"] = valid and ok  # only checked input may reach 「設定する」
