@@ -9,14 +9,17 @@ sandbox and ``all_telegram_paths`` include it, but no list of the cart's shows i
 """
 from .base import (ACTION_NAMES, ACTIONS, CANCEL, CAPTURE, REFUND, Method, PaymentState,
                    RuleViolation, Status, Transition, Window)
+from .atm import ATM
+from .bank import BANK
 from .basic import BANK_TRANSFER, COD
 from .card import CARD
+from .conveni import CONVENI
 from .paidy import PAIDY
 
 #: Every method the cart offers, in the order the settings list them.
 ALL: tuple[Method, ...] = (PAIDY, CARD, BANK_TRANSFER, COD)
 #: Methods built in the library that the cart does not offer or list yet.
-PREVIEW: tuple[Method, ...] = ()
+PREVIEW: tuple[Method, ...] = (CONVENI, ATM, BANK)
 CODES = tuple(m.code for m in ALL)
 _BY_CODE = {m.code: m for m in (*ALL, *PREVIEW)}
 
@@ -36,7 +39,7 @@ def by_payment_type(payment_type: str) -> Method | None:
 
 def telegram_paths() -> dict[str, str]:
     """Each method's own telegram kinds and the PAYGENT path they go to."""
-    return {kind: m.telegram_path for m in ALL for kind in m.telegram_kinds()}
+    return {kind: m.path_for(kind) for m in ALL for kind in m.telegram_kinds()}
 
 
 def all_methods() -> tuple[Method, ...]:
@@ -52,7 +55,7 @@ def any_by_payment_type(payment_type: str) -> Method | None:
 
 def all_telegram_paths() -> dict[str, str]:
     """``telegram_paths`` over every declared method, offered or not."""
-    return {kind: m.telegram_path for m in all_methods() for kind in m.telegram_kinds()}
+    return {kind: m.path_for(kind) for m in all_methods() for kind in m.telegram_kinds()}
 
 
 __all__ = ["ACTIONS", "ACTION_NAMES", "ALL", "CANCEL", "CAPTURE", "CODES", "REFUND", "Method",

@@ -113,6 +113,11 @@ class Method:
     # ペイジェント状況 once the amount was changed, by the status's own label (card: 未処理 →
     # オーソリ変更, 売上 → 売上変更)
     changed_labels: dict = field(default_factory=dict, compare=False, repr=False)
+    # telegram kinds that go to another path than ``telegram_path`` (bank net: 060 ASP)
+    kind_paths: dict = field(default_factory=dict, compare=False, repr=False)
+    # 対応状況 of an order placed with the method ("": the cart's usual 新規受付; the deferred
+    # methods' orders start as 入金待ち, seed 001)
+    order_created_as: str = ""
     _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -158,6 +163,10 @@ class Method:
 
     def telegram_kinds(self) -> frozenset:
         return frozenset(t.telegram for t in self.transitions) | frozenset(self.other_telegrams)
+
+    def path_for(self, kind: str) -> str | None:
+        """The PAYGENT path a telegram kind of the method goes to."""
+        return self.kind_paths.get(kind, self.telegram_path)
 
     # -- the transition table --------------------------------------------------------
     @property
