@@ -26,6 +26,7 @@ bp = owners_only(Blueprint("paygent_settings", __name__,
                            url_prefix="/admin/payment-methods/paygent"))
 
 DRAFT_KIND = "paygent"
+DRAFTS = services.Drafts(DRAFT_KIND, "paygent_settings.form")
 TITLE = "ペイジェント共通設定"
 PASSWORD_LABEL = "接続パスワード"
 #: seed 003 §1.6.2 共通設定's 入力説明 (接続ID and 接続パスワード: 「同上。」)
@@ -61,7 +62,7 @@ def form():
     submitted = form.is_submitted()
     if not submitted:  # 「戻る」 from the 確認画面 brings its draft back
         form.draft.data = request.args.get("draft", "")
-    saved = _load(shop.id, form.draft.data) or {}
+    saved = DRAFTS.load(shop.id, form.draft.data) or {}
     if not submitted and saved:
         for name in connection.FIELDS:
             form[name].data = saved.get(name)
@@ -87,9 +88,9 @@ def confirm():
     """確認画面: what 「設定する」 will save, secrets masked."""
     shop = current_user.shop
     token = request.args.get("draft", "")
-    payload = _checked(shop.id, token)
+    payload = DRAFTS.checked(shop.id, token)
     if payload is None:
-        return _expired()
+        return DRAFTS.expired()
     return _confirm_page(shop, payload, token, failure=None)
 
 
@@ -99,9 +100,9 @@ def save():
     nothing and says why."""
     shop = current_user.shop
     token = request.form.get("draft", "")
-    payload = _checked(shop.id, token)
+    payload = DRAFTS.checked(shop.id, token)
     if payload is None:
-        return _expired()
+        return DRAFTS.expired()
     stored = account_for(shop.id)
     if payload["setup"] != (stored is None):  # the connection was set up meanwhile
         flash("ペイジェントの接続設定が変更されました。もう一度入力してください。", "warning")
@@ -132,19 +133,6 @@ def _read(form, account: PaygentAccount | None, saved: dict) -> tuple[dict, bool
     payload.update(common)
     return payload, ok
 
-
-def _load(shop_id: int, token: str | None) -> dict | None:
-    return services.load_draft(shop_id, current_user.id, token, kind=DRAFT_KIND)
-
-
-def _checked(shop_id: int, token: str) -> dict | None:
-    payload = _load(shop_id, token)
-    return payload if payload is not None and payload.get("checked") else None
-
-
-def _expired():
-    flash("確認画面の有効期限が切れました。もう一度入力してください。", "warning")
-    return redirect(url_for("paygent_settings.form"))
 
 
 def _confirm_page(shop, payload: dict, token: str, failure: str | None):

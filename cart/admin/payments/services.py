@@ -107,6 +107,28 @@ def load_draft(shop_id: int, staff_id: int, token: str | None,
     return payload
 
 
+class Drafts:
+    """One settings page's drafts (its ``kind``), for the signed-in staff member: what the
+    form kept, what 確認画面 may show (only checked input), and the way back when a draft
+    has expired."""
+
+    def __init__(self, kind: str, form_endpoint: str):
+        self.kind, self.form_endpoint = kind, form_endpoint
+
+    def load(self, shop_id: int, token: str | None) -> dict | None:
+        from flask_login import current_user
+        return load_draft(shop_id, current_user.id, token, kind=self.kind)
+
+    def checked(self, shop_id: int, token: str) -> dict | None:
+        payload = self.load(shop_id, token)
+        return payload if payload is not None and payload.get("checked") else None
+
+    def expired(self):
+        from flask import flash, redirect, url_for
+        flash("確認画面の有効期限が切れました。もう一度入力してください。", "warning")
+        return redirect(url_for(self.form_endpoint))
+
+
 def drop_draft(shop_id: int, token: str) -> None:
     db.session.execute(delete(SettingsDraft).where(SettingsDraft.shop_id == shop_id,
                                                    SettingsDraft.token == token))

@@ -27,6 +27,7 @@ from payments.methods.card import CARD
 bp = owners_only(Blueprint("card_settings", __name__, url_prefix="/admin/payment-methods/card"))
 
 DRAFT_KIND = "card"
+DRAFTS = services.Drafts(DRAFT_KIND, "card_settings.form")
 SECURITY_CODE = {"required": "要", "optional": "不要"}
 THREE_D_SECURE = {"2.0": "2.0", "off": "利用しない"}
 #: half-width letters, digits and symbols (a space between words allowed)
@@ -78,7 +79,7 @@ def form():
     settings = _settings(shop.id)
     form_class = CardSettingsForm if account else CardSetupForm
     form = form_class(data=_initial(account, settings, _card_method(shop.id)))
-    saved = _load(shop.id, form.draft.data) or {}
+    saved = DRAFTS.load(shop.id, form.draft.data) or {}
     if form.is_submitted():
         valid = form.validate()  # first: validate() resets the errors _read adds
         payload, ok = _read(form, account, settings, saved)
@@ -99,9 +100,9 @@ def confirm():
     """確認画面: what 「設定する」 will save, secrets masked."""
     shop = current_user.shop
     token = request.args.get("draft", "")
-    payload = _checked(shop.id, token)
+    payload = DRAFTS.checked(shop.id, token)
     if payload is None:
-        return _expired()
+        return DRAFTS.expired()
     return _confirm_page(shop, payload, token, failure=None)
 
 
@@ -110,9 +111,9 @@ def save():
     """「設定する」: the connection test, then the settings saved (or saved anyway)."""
     shop = current_user.shop
     token = request.form.get("draft", "")
-    payload = _checked(shop.id, token)
+    payload = DRAFTS.checked(shop.id, token)
     if payload is None:
-        return _expired()
+        return DRAFTS.expired()
     stored = account_for(shop.id)
     if payload["setup"] != (stored is None):  # the connection was set up meanwhile
         flash("ペイジェントの接続設定が変更されました。もう一度入力してください。", "warning")
@@ -191,19 +192,6 @@ def _read(form, account, settings: CardSettings | None, saved: dict) -> tuple[di
         ok = ok and common_ok
     return payload, ok
 
-
-def _load(shop_id: int, token: str | None) -> dict | None:
-    return services.load_draft(shop_id, current_user.id, token, kind=DRAFT_KIND)
-
-
-def _checked(shop_id: int, token: str) -> dict | None:
-    payload = _load(shop_id, token)
-    return payload if payload is not None and payload.get("checked") else None
-
-
-def _expired():
-    flash("確認画面の有効期限が切れました。もう一度入力してください。", "warning")
-    return redirect(url_for("card_settings.form"))
 
 
 def _confirm_page(shop, payload: dict, token: str, failure: str | None):
