@@ -32,6 +32,10 @@ PATHS = {
     "028": "/n/card/request",
     "029": "/n/card/request",
     "450": "/n/card/request",
+    "010": "/n/atm/request",
+    "030": "/n/conveni/request",
+    "050": "/n/bank/request",
+    "060": "/n/bank/requestasp",
     "091": "/n/ref/paynotice",
     "094": "/n/ref/paymentref",
 }
