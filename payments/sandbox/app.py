@@ -55,9 +55,9 @@ def create_sandbox(store_path: str | None = None, dispatch: bool = True,
         app.before_request(sandbox.dispatcher.start)
 
     app.register_blueprint(paygent.blueprint)
-    for method in methods.ALL:
-        if method.blueprint is not None:
-            app.register_blueprint(method.blueprint)
+    # the deferred methods share one blueprint: each is registered once
+    for blueprint in dict.fromkeys(m.blueprint for m in methods.ALL if m.blueprint is not None):
+        app.register_blueprint(blueprint)
     app.register_blueprint(control.blueprint)  # its token check runs before every request
     return app
 

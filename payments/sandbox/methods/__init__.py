@@ -1,4 +1,5 @@
-"""The sandbox's payment methods, one module each (``paidy.py``, ``card.py``).
+"""The sandbox's payment methods, one module each (``paidy.py``, ``card.py``, and the deferred
+``conveni.py``, ``atm.py``, ``bank.py`` sharing ``deferred.py``).
 
 A method module declares a ``SandboxMethod``: the telegram kinds it answers and the PAYGENT
 path each must arrive at, what PAYGENT's admin site can do to its payments, how time settles
@@ -6,11 +7,14 @@ them, and its own pages. The telegram endpoint (``paygent.py``) dispatches on wh
 declare, so adding a method means adding a module here and listing it in ``ALL``.
 """
 from ..base import SandboxMethod, Telegram
+from .atm import ATM
+from .bank import BANK
 from .card import CARD
+from .conveni import CONVENI
 from .paidy import PAIDY
 
 #: Every method the sandbox stands in for.
-ALL: tuple[SandboxMethod, ...] = (PAIDY, CARD)
+ALL: tuple[SandboxMethod, ...] = (PAIDY, CARD, CONVENI, ATM, BANK)
 _BY_PAYMENT_TYPE = {m.lib.payment_type: m for m in ALL}
 
 
