@@ -45,6 +45,9 @@ def halfwidth_kana(text: str) -> str:
         if char in _HALF:
             out.append(_HALF[char])
             continue
+        if char in _HALF_ALLOWED:               # already half-width
+            out.append(char)
+            continue
         narrow = unicodedata.normalize("NFKC", char).upper()
         if len(narrow) == 1 and narrow in _HALF_ALLOWED:
             out.append(narrow)
