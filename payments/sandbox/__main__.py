@@ -51,6 +51,7 @@ def main(argv=None) -> None:
     print(f"PAYGENT sandbox: {server.url}/paygent", flush=True)
     print(f"Paidy checkout: {server.url}/paidy/checkout.js", flush=True)
     print(f"card token script: {server.url}/card/PaygentToken.js", flush=True)
+    print(f"store terminal and ATM: {server.url}/cvs/terminal", flush=True)
     print(f"control API: {server.url}/control/…  (header {TOKEN_HEADER})", flush=True)
     print(f"control token: {token}", flush=True)
     try:
