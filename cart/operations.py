@@ -25,7 +25,7 @@ from cart.payment_status import change_status
 from cart.review import flag
 from payments import methods
 from payments.methods import CANCEL, CAPTURE, REFUND
-from payments.methods.base import ALL_ACTIONS, CHANGE
+from payments.methods.base import ALL_ACTIONS, CHANGE, action_name
 from payments.paygent import PaygentClient, codes
 from payments.paygent.operations import HALF_DONE, new_payment_id, operation_fields
 
@@ -231,21 +231,21 @@ def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
     head = f"注文番号 : {order.number} ペイジェント"
     partial = attempt.amount is not None
     target = payment.lib.after(payment.status, attempt.action, partial)
+    name = payment.lib.operation_name(payment.status, attempt.action)
     if attempt.action == CAPTURE:
         payment.captured_at = at
         text = f"{head} 売上処理を実行 売上金額 : {payment.amount:,}円"
     elif attempt.action == CANCEL:
         payment.cancelled_at = at
         text = f"注文番号 : {order.number} ペイジェントキャンセルを実行"
-        if payment.captured_at is not None:  # a card's 売上取消 (023)
-            text = f"{head} 売上取消を実行 取消金額 : {payment.amount:,}円"
+        if name != action_name(CANCEL):  # a name of its own (a card's 売上取消, 023)
+            text = f"{head} {name}を実行 取消金額 : {payment.amount:,}円"
     elif attempt.action == CHANGE:
         # PAYGENT made a new payment for the new amount and cancelled the old one
         before, old_id = payment.amount, payment.paygent_payment_id
         payment.amount = attempt.amount
         payment.paygent_payment_id = new_payment_id or payment.paygent_payment_id
         attempt.new_payment_id = new_payment_id
-        name = "売上変更" if payment.captured_at is not None else "オーソリ変更"
         text = (f"{head} {name}を実行 金額 : {before:,}円 → {attempt.amount:,}円"
                 f"（新しい取引ID : {payment.paygent_payment_id}、元の取引ID : {old_id}）")
     elif not partial:

@@ -61,6 +61,16 @@ class Status:
     closes_order: bool = False
 
 
+SINCE_NAMES = {"authorized_at": "オーソリ", "captured_at": "売上確定"}
+
+
+def length_text(length: timedelta) -> str:
+    """A window's length as staff read it (60日)."""
+    if length % timedelta(days=1) == timedelta(0):
+        return f"{length.days}日"
+    return str(length)
+
+
 @dataclass(frozen=True)
 class Window:
     """An action may run only so long after one of the payment's times."""
@@ -69,6 +79,11 @@ class Window:
     lapsed_status: str        # PAYGENT's status once the window has closed
     message: str              # why the action is refused, with {action} for its name
     lapsed_name: str = ""     # 決済状況 once it has closed ("": the status's own name)
+
+    @property
+    def span(self) -> str:
+        """Since when and how long: オーソリから60日."""
+        return f"{SINCE_NAMES[self.since]}から{length_text(self.length)}"
 
     def closed(self, state: PaymentState, source: str, now: datetime) -> bool:
         if state.status == self.lapsed_status:
@@ -91,6 +106,7 @@ class Transition:
     window: Window | None = None
     partial_target: str | None = None   # set: the action may take an amount (1 yen up)
     hint: str = ""                      # added when refused from another status
+    name: str = ""                      # what staff call it from here ("": the action's name)
     # set: the action takes the payment's new amount (1 yen up, other than the current one)
     new_amount: bool = False
     # set: PAYGENT makes a new payment at ``target`` (its reply names the new payment_id) and
@@ -226,6 +242,13 @@ class Method:
                 raise RuleViolation(f"{name}額は1円以上で入力してください。")
             if amount > state.amount:
                 raise RuleViolation(f"{name}額が{name}可能額（{state.amount:,}円）を超えています。")
+
+    def operation_name(self, status: str, action: str) -> str:
+        """What staff call ``action`` from ``status`` (a card's キャンセル after capture is its
+        売上取消, its 金額変更 an オーソリ変更 or a 売上変更)."""
+        transition = self.transition(status, action)
+        return (transition.name if transition is not None and transition.name
+                else action_name(action))
 
     def replaced(self, status: str, action: str) -> str | None:
         """Where the old payment is left when the action replaces it by a new one (None: the

@@ -89,17 +89,18 @@ TRANSITIONS = (
     Transition(CANCEL, AUTHORIZED, CANCELLED, AUTH_CANCEL, settles_as=frozenset({CANCELLED}),
                waiting=CANCEL_REQUESTED, window=AUTHORIZATION_WINDOW),
     Transition(CANCEL, CAPTURED, SALES_CANCELLED, SALES_CANCEL,
-               settles_as=frozenset({SALES_CANCELLED}), waiting=SALES_CANCEL_REQUESTED),
+               settles_as=frozenset({SALES_CANCELLED}), waiting=SALES_CANCEL_REQUESTED,
+               name="売上取消"),
     # An amount change moves no payment: PAYGENT makes a new one at the same status for the
     # new amount and leaves the old one at ``replaced_status``, which is what a 094 answer
     # for the old payment_id shows once the change is done.
     Transition(CHANGE, AUTHORIZED, AUTHORIZED, AUTH_CHANGE,
                settles_as=frozenset({CANCELLED}), window=AUTHORIZATION_WINDOW,
-               new_amount=True, replaced_status=CANCELLED,
+               new_amount=True, replaced_status=CANCELLED, name="オーソリ変更",
                hint="金額変更は売上の前（オーソリ変更）または後（売上変更）に行えます。"),
     Transition(CHANGE, CAPTURED, CAPTURED, SALES_CHANGE,
                settles_as=frozenset({SALES_CANCELLED}), new_amount=True,
-               replaced_status=SALES_CANCELLED),
+               replaced_status=SALES_CANCELLED, name="売上変更"),
 )
 
 CARD = Method(code="card", name="クレジットカード決済", system_name="ペイジェント(クレジット決済)",

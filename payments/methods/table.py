@@ -5,12 +5,11 @@ tables say what the code does. docs/methods.md carries the output; a unit test f
 the two differ.
 """
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from . import ALL
 from .base import ACTIONS, Method, PaymentState, Transition, Window, action_name
 
-SINCE_NAMES = {"authorized_at": "オーソリ", "captured_at": "売上確定"}
 _NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)  # no time is given, so no window has run
 
 
@@ -18,14 +17,8 @@ def _cell(text: str) -> str:
     return (text or "-").replace("|", "\\|")
 
 
-def length_text(length: timedelta) -> str:
-    if length % timedelta(days=1) == timedelta(0):
-        return f"{length.days}日"
-    return str(length)
-
-
 def window_text(window: Window) -> str:
-    return f"{SINCE_NAMES[window.since]}から{length_text(window.length)}以内"
+    return f"{window.span}以内"
 
 
 def _status(method: Method, code: str) -> str:

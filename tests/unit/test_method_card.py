@@ -214,3 +214,11 @@ def test_card_tables_name_only_declared_statuses():
         assert t.replaced_status is None or t.replaced_status in t.settles_as
         assert t.replaced_status is not None or t.target in t.settles_as
         assert CARD.transition(t.source, t.action) is t
+
+
+def test_operations_are_named_as_staff_know_them_from_each_status():
+    assert CARD.operation_name("20", "cancel") == "キャンセル"
+    assert CARD.operation_name("40", "cancel") == "売上取消"
+    assert CARD.operation_name("20", CHANGE) == "オーソリ変更"
+    assert CARD.operation_name("40", CHANGE) == "売上変更"
+    assert CARD.operation_name("20", "capture") == "売上確定"

@@ -15,7 +15,7 @@ from cart.maintenance import rollback_stale_orders
 from cart.models import Order, PaymentLog
 from cart.tenancy import get_or_404, owner_required
 from payments.methods import CANCEL, CAPTURE, REFUND
-from payments.methods.base import CHANGE
+from payments.methods.base import ALL_ACTIONS, CHANGE, action_name
 from payments.paygent import codes
 
 
@@ -82,22 +82,20 @@ def _render_show(order, refund_form=None, error=None, status=200):
         move_form=OrderMoveForm(), error=error, mismatch=mismatch,
         paygent_status=payment.lib.paygent_status(payment.status, changed) if payment else "",
         deadlines=_deadlines(payment, state, allowed) if payment else [],
+        names={a: payment.lib.operation_name(payment.status, a) for a in allowed},
         history=order.history), status
 
 
 def _deadlines(payment, state, allowed) -> list[tuple[str, object, str]]:
     """Until when the allowed operations may run (the method's windows), those sharing a
     window named together: (what, until, why)."""
-    from payments.methods.base import ALL_ACTIONS, action_name
-    from payments.methods.table import SINCE_NAMES, length_text
     found: dict = {}
     for action in (a for a in ALL_ACTIONS if a in allowed):
         transition = payment.lib.transition(payment.status, action)
         window = transition.window if transition else None
         since = getattr(state, window.since) if window else None
         if since is not None:
-            key = (since + window.length,
-                   f"{SINCE_NAMES[window.since]}から{length_text(window.length)}")
+            key = (since + window.length, window.span)
             found.setdefault(key, []).append(action_name(action))
     return [("・".join(names), until, why) for (until, why), names in found.items()]
 
