@@ -228,3 +228,40 @@ def test_an_expired_token_asks_for_the_card_again_and_keeps_the_rest(client, car
     order = orders()[-1]
     assert order.status == "pending_payment"
     assert any("3Dセキュア認証を開始できませんでした" in t for t in _history(order.id))
+
+
+def test_starting_again_from_the_issuers_page_reuses_the_order_and_closes_the_first_attempt(
+        client, card_shop, sandbox):
+    to_confirm(client)
+    first = pay(client, make_token(sandbox, CHALLENGED))  # the buyer leaves the issuer's page
+    (order,) = orders()
+    done = _back(client, _issuer(pay(client, make_token(sandbox))))  # and pays again
+    assert done.headers["Location"].endswith("/checkout/complete")
+    assert [o.id for o in orders()] == [order.id] and orders()[0].status == "new"
+    stages = db.session.scalars(select(CardAuthorization.stage).order_by(
+        CardAuthorization.id)).all()
+    assert stages == ["declined", "authorized"]
+    assert any("お手続きがやり直されました" in t for t in _history(order.id))
+    late = _issuer(first, "1234")  # the first challenge answered after all
+    _back(client, late)
+    assert _count("020") == 1  # the closed attempt authorises nothing
+
+
+def test_an_attempt_left_at_the_issuer_is_closed_by_the_round_and_its_token_dropped(
+        client, card_shop, sandbox):
+    from datetime import timedelta
+
+    from cart.methods.card.checkout import SECURE_ABANDONED_AFTER, settle_open_authorizations
+    to_confirm(client)
+    pay(client, make_token(sandbox, CHALLENGED))
+    auth = db.session.scalar(select(CardAuthorization))
+    assert auth.stage == "secure" and auth.token
+    assert settle_open_authorizations() == {}  # still in time
+    auth.created_at = auth.created_at - SECURE_ABANDONED_AFTER - timedelta(minutes=1)
+    db.session.commit()
+    assert settle_open_authorizations() == {"abandoned": 1}
+    db.session.expire_all()
+    auth = db.session.get(CardAuthorization, auth.id)
+    assert auth.stage == "declined" and auth.token == ""
+    assert _count("094") == 0 and _count("020") == 0
+    assert any("3Dセキュア認証から戻りませんでした" in t for t in _history(auth.order_id))

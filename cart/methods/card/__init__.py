@@ -7,7 +7,6 @@ from flask import current_app, url_for
 
 from cart.checkout import draft
 from cart.config import sandbox_url
-
 from cart.gateway import account_for
 from cart.methods.base import CartMethod
 from cart.methods.card.config import card_settings_for

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -44,8 +45,13 @@ UNVERIFIED_MESSAGE = ("お支払い情報を確認できなかったため、ご
 UNAVAILABLE_MESSAGE = ("ただいまカード決済を受け付けられません。時間をおいて再度お試しいただくか、"
                        "他のお支払い方法をお選びください。")
 REPOSTED_MESSAGE = ("このカード情報でのお手続きは受付済みです。ご注文の状況をご確認ください。")
+RESTARTED_MESSAGE = ("本人認証（3Dセキュア）の途中で、新しいお手続きが始まりました。"
+                     "最新のお手続きの結果をご確認ください。")
+LEFT_MESSAGE = ("本人認証（3Dセキュア）が完了しなかったため、お手続きを終了しました。"
+                "もう一度お試しください。")
 
-OPEN_STAGES = ("secure", "authorizing")
+#: a buyer still at the issuer's page after this has left (the token is long expired)
+SECURE_ABANDONED_AFTER = timedelta(minutes=30)
 #: PAYGENT's own errors (P… settings, E… system and connection, 9… its database): nothing the
 #: buyer's card did
 SYSTEM_CODE_PREFIXES = ("P", "E", "9")
@@ -129,12 +135,21 @@ def _clean_token(token: str) -> str:
     return token
 
 
-def open_authorization(order_id) -> CardAuthorization | None:
-    """The order's attempt still waiting for 3-D Secure or 020, if any."""
+def _reusable(order_id) -> tuple[int | None, int]:
+    """In the writer's transaction: whether the shopper's pending order may be rebuilt for a
+    new attempt, and how many of its attempts that were still at the issuer's page it closed.
+    Those can no longer send 020 (their result would find them closed); an attempt whose 020
+    may be out keeps its order, and the new one gets an order of its own."""
     if not order_id:
-        return None
-    return db.session.scalar(select(CardAuthorization).where(
-        CardAuthorization.order_id == order_id, CardAuthorization.stage.in_(OPEN_STAGES)))
+        return None, 0
+    closed = db.session.execute(update(CardAuthorization).where(
+        CardAuthorization.order_id == order_id, CardAuthorization.stage == "secure").values(
+        stage="declined", code="RESTART", message=RESTARTED_MESSAGE, token="",
+        finished_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    sending = db.session.scalar(select(CardAuthorization.id).where(
+        CardAuthorization.order_id == order_id,
+        CardAuthorization.stage.in_(("authorizing", "unknown"))).limit(1))
+    return (None if sending is not None else order_id), closed
 
 
 # -- the steps --------------------------------------------------------------------------------
@@ -147,11 +162,13 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
     token = _clean_token(token)
     digest = hashlib.sha256(token.encode()).hexdigest()
     secure = settings.three_d_secure
-    if open_authorization(pending_id) is not None:
-        pending_id = None  # its payment is on its way: this attempt gets an order of its own
     try:
         with transaction():
+            pending_id, restarted = _reusable(pending_id)
             order = write_order(shop, draft, pending_id)
+            if restarted and order.id == pending_id:
+                history.record(order, f"注文番号 : {order.number} クレジット 3Dセキュア認証の途中で"
+                                      "お手続きがやり直されました")
             auth = CardAuthorization(
                 shop_id=shop.id, order_id=order.id, key=secrets.token_urlsafe(32),
                 token_digest=digest, token=token, payment_class=payment_class,
@@ -354,6 +371,18 @@ def _again_by_id(auth_id: int) -> Step:
     return Step.of(_kind(auth), auth, message=auth.message)
 
 
+def returned(shop_id: int, key: str) -> Step | None:
+    """Where the buyer coming back from an attempt goes, by what became of it (None: no such
+    attempt of this shop)."""
+    found = db.session.execute(select(CardAuthorization, Order.number).join(
+        Order, Order.id == CardAuthorization.order_id).where(
+        CardAuthorization.shop_id == shop_id, CardAuthorization.key == key)).first()
+    if found is None:
+        return None
+    auth, number = found
+    return Step.of(_kind(auth), auth, number, message=auth.message)
+
+
 # -- settling what the checkout could not (the periodic round) ------------------------------------
 NOT_FOUND = "24001"     # 094: PAYGENT has no payment under that 取引ID
 
@@ -362,12 +391,16 @@ def settle_open_authorizations(limit: int = 200) -> dict:
     """Ask PAYGENT (094, by the order's 取引ID) about card attempts whose 020 answer never came
     (a timeout: "unknown"), or whose process stopped between claim and booking (still
     "authorizing" past the claim timeout), and book what it holds: paid → the order is accepted;
-    no payment → declined. Anything else stays open for the next round or the notice."""
+    no payment → declined. Anything else stays open for the next round or the notice. Attempts
+    whose buyer never came back from the issuer's page are closed, their token dropped."""
     from cart.operations import claim_timeout
-    stale = utcnow() - claim_timeout()
+    now = utcnow()
     ids = db.session.scalars(select(CardAuthorization.id).where(
         (CardAuthorization.stage == "unknown")
-        | ((CardAuthorization.stage == "authorizing") & (CardAuthorization.created_at < stale)))
+        | ((CardAuthorization.stage == "authorizing")
+           & (CardAuthorization.created_at < now - claim_timeout()))
+        | ((CardAuthorization.stage == "secure")
+           & (CardAuthorization.created_at < now - SECURE_ABANDONED_AFTER)))
         .order_by(CardAuthorization.id).limit(limit)).all()
     db.session.commit()
     return jobs.each_counted(ids, settle_authorization, "card attempt")
@@ -376,6 +409,8 @@ def settle_open_authorizations(limit: int = 200) -> dict:
 def settle_authorization(auth_id: int) -> str:
     """One open attempt settled by 094: "authorized", "declined" or "unknown"."""
     auth = db.session.get(CardAuthorization, auth_id)
+    if auth is not None and auth.stage == "secure":
+        return _close_left(auth_id)
     if auth is None or auth.stage not in ("unknown", "authorizing"):
         return auth.stage if auth else "missing"
     stage, order_id, shop_id = auth.stage, auth.order_id, auth.shop_id
@@ -414,3 +449,16 @@ def settle_authorization(auth_id: int) -> str:
         db.session.rollback()
         telegrams.write_alone()
         raise
+
+
+def _close_left(auth_id: int) -> str:
+    """An attempt whose buyer never came back from the issuer's page: no 020 was sent, so
+    nothing is asked of PAYGENT; it is closed (a late result finds it so) and its token
+    dropped."""
+    with transaction():
+        auth = _locked(auth_id, "secure")
+        if auth is None:
+            return "unknown"  # its result arrived meanwhile
+        order = db.session.get(Order, auth.order_id)
+        _decline(auth, order, "LEFT", LEFT_MESSAGE, "3Dセキュア認証から戻りませんでした")
+    return "abandoned"

@@ -2,14 +2,13 @@
 term URL the issuer's page sends the buyer back to (authenticated by its hash, not by our CSRF
 token: the issuer cannot carry it), and the return to the shop's own pages."""
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
-from sqlalchemy import select
 
 from cart.checkout import draft
 from cart.checkout.current import current_draft, finish
 from cart.checkout.orders import CheckoutError
-from cart.extensions import csrf, db
-from cart.methods.card.checkout import (CardInputError, Step, secure_return, start_card)
-from cart.models import CardAuthorization, Order
+from cart.extensions import csrf
+from cart.methods.card.checkout import (CardInputError, Step, returned, secure_return,
+                                        start_card)
 from cart.shop_settings import settings_for
 from cart.storefront import shop_scoped
 from payments.methods import CARD
@@ -61,19 +60,14 @@ def secure(key):
 def done(key):
     """Back on the shop's pages with the buyer's session: the completion page, or the card
     form again with what went wrong."""
-    found = db.session.execute(select(CardAuthorization, Order.number).join(
-        Order, Order.id == CardAuthorization.order_id).where(
-        CardAuthorization.shop_id == g.shop.id, CardAuthorization.key == key[:64])).first()
-    if found is None:
+    step = returned(g.shop.id, key[:64])
+    if step is None:
         abort(404)
-    auth, number = found
-    if auth.order_id != draft.get().get("pending_order"):
+    if step.order_id != draft.get().get("pending_order"):
         if draft.completed_number():
             return redirect(url_for("checkout.complete"))  # a reload once it is done
         abort(404)  # someone else's attempt
-    stage = {"authorized": "done", "unknown": "pending", "declined": "failed"}.get(
-        auth.stage, "pending")
-    return _shown(Step.of(stage, auth, number, message=auth.message))
+    return _shown(step)
 
 
 def _shown(step: Step):
