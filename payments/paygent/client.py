@@ -44,7 +44,8 @@ HOSTS = {
     "test": "https://sandbox.paygent.co.jp",
 }
 MASK = "********"
-SECRET_FIELDS = ("connect_password",)
+# a card token is used once, but until then it pays with the buyer's card: never logged
+SECRET_FIELDS = ("connect_password", "card_token")
 
 
 @dataclass(frozen=True)

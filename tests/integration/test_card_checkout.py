@@ -265,3 +265,14 @@ def test_an_attempt_left_at_the_issuer_is_closed_by_the_round_and_its_token_drop
     assert auth.stage == "declined" and auth.token == ""
     assert _count("094") == 0 and _count("020") == 0
     assert any("3Dセキュア認証から戻りませんでした" in t for t in _history(auth.order_id))
+
+
+def test_the_card_token_is_kept_out_of_the_payment_log(client, card_shop, sandbox):
+    to_confirm(client)
+    card = make_token(sandbox)
+    _back(client, _issuer(pay(client, card)))
+    logs = db.session.scalars(select(PaymentLog).where(
+        PaymentLog.telegram_kind.in_(("450", "020")))).all()
+    assert len(logs) == 2
+    assert all(card["token"] not in log.request and '"card_token": "****' in log.request
+               for log in logs), [log.request for log in logs]
