@@ -129,6 +129,16 @@ class Drafts:
         return redirect(url_for(self.form_endpoint))
 
 
+def saved_message(passed: bool) -> None:
+    """What 「設定する」 says once a method's settings are saved, by the connection test."""
+    from flask import flash
+    if passed:
+        flash("接続試験に成功し、設定しました。", "success")
+    else:
+        flash("接続試験に失敗しましたが、設定を保存しました。接続情報をご確認ください。",
+              "warning")
+
+
 def drop_draft(shop_id: int, token: str) -> None:
     db.session.execute(delete(SettingsDraft).where(SettingsDraft.shop_id == shop_id,
                                                    SettingsDraft.token == token))

@@ -124,11 +124,7 @@ def save():
         return _confirm_page(shop, payload, token, failure)
     apply_card(shop, payload)
     services.drop_draft(shop.id, token)
-    if passed:
-        flash("接続試験に成功し、設定しました。", "success")
-    else:
-        flash("接続試験に失敗しましたが、設定を保存しました。接続情報をご確認ください。",
-              "warning")
+    services.saved_message(passed)
     return redirect(url_for("payment_settings.index"))
 
 

@@ -3,7 +3,7 @@ certificates): 「確認画面へ」 keeps the input server-side, 「設定す�
 and saves. The common PAYGENT parts (drafts, connection test, sandbox enrolment) are shared."""
 import base64
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from payments.methods import PAIDY
 PUBLIC_KEY = r"^pk_(live|test)_[A-Za-z0-9_]{8,64}\Z"
 
 bp = owners_only(Blueprint("paidy_settings", __name__, url_prefix="/admin/payment-methods"))
+DRAFTS = services.Drafts(None, "paidy_settings.form")  # Paidy's drafts carry no kind
 
 
 class PaidySettingsForm(ConditionsMixin, connection_fields("④ マーチャントID", "⑤ 接続ID",
@@ -52,7 +53,7 @@ def form():
     form = PaidySettingsForm(obj=account, data=None if account else {})
     if request.method == "GET":
         _fill(form, account, method)
-    saved = services.load_draft(shop.id, current_user.id, form.draft.data) or {}
+    saved = DRAFTS.load(shop.id, form.draft.data) or {}
     if form.is_submitted():
         valid = form.validate()  # first: validate() resets the errors _read adds
         payload, ok = _read(form, account, saved)
@@ -71,10 +72,9 @@ def confirm():
     """確認画面: 「設定する」 runs the connection test, then saves (or saves anyway)."""
     shop = current_user.shop
     token = request.values.get("draft", "")
-    payload = services.load_draft(shop.id, current_user.id, token)
-    if payload is None or not payload.get("checked"):
-        flash("確認画面の有効期限が切れました。もう一度入力してください。", "warning")
-        return redirect(url_for("paidy_settings.form"))
+    payload = DRAFTS.checked(shop.id, token)
+    if payload is None:
+        return DRAFTS.expired()
     failure = None
     if request.method == "POST":
         account = candidate(shop.id, payload)
@@ -82,11 +82,7 @@ def confirm():
         if passed or request.form.get("force") == "1":
             apply_paidy(shop, payload)
             services.drop_draft(shop.id, token)
-            if passed:
-                flash("接続試験に成功し、設定しました。", "success")
-            else:
-                flash("接続試験に失敗しましたが、設定を保存しました。接続情報をご確認ください。",
-                      "warning")
+            services.saved_message(passed)
             return redirect(url_for("payment_settings.index"))
     return render_template("methods/paidy/settings_confirm.html", p=payload, token=token,
                            failure=failure, account=account_for(shop.id),
