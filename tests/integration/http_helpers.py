@@ -1,9 +1,11 @@
 """Staff working over real HTTP (gunicorn), as a browser would post the forms; and waiting
 for what happens in another thread or process."""
 import re
+import threading
 import time
 
 import requests
+from werkzeug.serving import make_server
 
 from ..conftest import csrf_token
 
@@ -40,3 +42,33 @@ def page_form(session, url, order_id, **extra) -> dict:
     page = session.get(f"{url}/admin/orders/{order_id}").text
     return {"csrf_token": csrf_token(page),
             "state": re.search(r'name="state" value="([^"]*)"', page).group(1), **extra}
+
+
+class NoticeSink:
+    """A shop's 差分通知 URL on a real port: every notice it got (decoded), answered
+    ``result=0``; ``wait_for(match)`` waits until one matches and returns it."""
+
+    def __init__(self):
+        from flask import Flask, request
+        from payments.paygent.codec import decode_form
+        app = Flask("notice-sink")
+        self.notices, self.cond = [], threading.Condition()
+
+        @app.post("/notice")
+        def notice():
+            with self.cond:
+                self.notices.append(decode_form(request.get_data()))
+                self.cond.notify_all()
+            return "result=0"
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/notice"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, match, timeout=20):
+        with self.cond:
+            assert self.cond.wait_for(lambda: any(match(n) for n in self.notices), timeout)
+            return next(n for n in self.notices if match(n))
+
+    def stop(self):
+        self.server.shutdown()

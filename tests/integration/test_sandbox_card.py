@@ -2,18 +2,17 @@
 and the issuer's challenge page, 020–023, 028, 029 and 094 with PAYGENT's state rules, notices
 with a correct hc, and faults. The shop side is the library's own helpers
 (payments.paygent.card) and client."""
-import threading
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from payments.paygent import Outcome, verify_notice
 from payments.paygent import card as wire
 from payments.sandbox.methods.card import (APPROVED_CARD, CAPTURE_FAILS_CARD, CHALLENGED_CARD,
                                            DECLINED_CARD)
 
+from .http_helpers import NoticeSink
 from .paygent_helpers import CONNECT_ID, HASH_KEY, MERCHANT, PASSWORD, PUBLIC_KEY, client
 
 TOKEN_KEY = "test_token_key_0001"
@@ -235,7 +234,7 @@ def test_450_refuses_a_used_token_and_a_relative_term_url(sandbox, paygent):
 
 # -- 020 --------------------------------------------------------------------------------------
 def test_020_approves_and_notifies_with_a_correct_hc(sandbox, paygent):
-    server = _notice_sink()
+    server = NoticeSink()
     register(sandbox, notice_url=server.url)
     try:
         payment_id = authorized(sandbox, paygent, "order00010", 7700, payment_class="split",
@@ -406,33 +405,3 @@ def test_the_paygent_password_is_checked_for_card_telegrams(sandbox, paygent):
     assert wire.send_capture(wrong, "200000001").code == "P002"
 
 
-# -- a notice receiver on a real port ---------------------------------------------------------
-class _Sink:
-    def __init__(self):
-        from flask import Flask, request
-        from payments.paygent.codec import decode_form
-        app = Flask("sink")
-        self.notices, self.cond = [], threading.Condition()
-
-        @app.post("/notice")
-        def notice():
-            with self.cond:
-                self.notices.append(decode_form(request.get_data()))
-                self.cond.notify_all()
-            return "result=0"
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/notice"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, match, timeout=20):
-        with self.cond:
-            assert self.cond.wait_for(lambda: any(match(n) for n in self.notices), timeout)
-            return next(n for n in self.notices if match(n))
-
-    def stop(self):
-        self.server.shutdown()
-
-
-def _notice_sink() -> _Sink:
-    return _Sink()

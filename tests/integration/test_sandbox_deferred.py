@@ -4,16 +4,15 @@ terminal, the control endpoints making payments happen with their 差分通知 (
 the deadline running out on the sandbox clock, 094 and faults. The shop side is the library's
 own helpers (payments.paygent.conveni, atm, bank) and client."""
 import re
-import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from payments.paygent import Outcome, atm, bank, conveni, verify_notice
 
+from .http_helpers import NoticeSink
 from .paygent_helpers import CONNECT_ID, HASH_KEY, MERCHANT, PASSWORD, client, register
 
 JST = timezone(timedelta(hours=9))
@@ -243,30 +242,13 @@ def test_the_terminal_pays_a_store_number_and_an_atm_number(sandbox, paygent):
 
 
 # -- the control endpoints and their notices -----------------------------------------------
-class Sink:
-    """A shop's notice URL on a real port: every notice it got, answered result=0."""
-
-    def __init__(self):
-        from flask import Flask, request
-        from payments.paygent.codec import decode_form
-        app = Flask("deferred-sink")
-        self.notices, self.cond = [], threading.Condition()
-
-        @app.post("/notice")
-        def notice():
-            with self.cond:
-                self.notices.append(decode_form(request.get_data()))
-                self.cond.notify_all()
-            return "result=0"
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/notice"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+class Sink(NoticeSink):
+    """The shop's notice URL, read by payment: the statuses noticed, in order."""
 
     def statuses(self, payment_id) -> list[str]:
         return [n["payment_status"] for n in self.notices if n["payment_id"] == payment_id]
 
-    def wait_for(self, payment_id, statuses, timeout=20):
+    def wait_for_statuses(self, payment_id, statuses, timeout=20):
         with self.cond:
             assert self.cond.wait_for(lambda: self.statuses(payment_id) == statuses, timeout), \
                 self.statuses(payment_id)
@@ -293,7 +275,7 @@ def _checked(notices, payment_type, amount):
 def test_a_store_payment_is_noticed_10_then_40(sandbox, paygent, sink):
     result = apply_conveni(paygent, trading_id="cvs020")
     assert move(sandbox, result.payment_id, "pay").json()["status"] == "40"
-    notices = _checked(sink.wait_for(result.payment_id, ["10", "40"]), "03", 4400)
+    notices = _checked(sink.wait_for_statuses(result.payment_id, ["10", "40"]), "03", 4400)
     assert notices[-1]["trading_id"] == "cvs020"
     assert notices[-1]["payment_date"]
 
@@ -302,7 +284,7 @@ def test_a_quick_detection_then_clearing_is_43_then_40(sandbox, paygent, sink):
     result = apply_conveni(paygent, trading_id="cvs021")
     assert move(sandbox, result.payment_id, "detect").json()["status_name"] == "速報検知済"
     assert move(sandbox, result.payment_id, "pay").json()["status"] == "40"
-    _checked(sink.wait_for(result.payment_id, ["10", "43", "40"]), "03", 4400)
+    _checked(sink.wait_for_statuses(result.payment_id, ["10", "43", "40"]), "03", 4400)
     assert move(sandbox, result.payment_id, "cancel_detection").status_code == 409
 
 
@@ -313,7 +295,7 @@ def test_a_detection_the_store_cancels_is_43_then_61(sandbox, paygent, sink):
     refused = move(sandbox, result.payment_id, "detect")
     assert refused.status_code == 409 and refused.json()["status"] == "43"
     assert move(sandbox, result.payment_id, "cancel_detection").json()["status"] == "61"
-    _checked(sink.wait_for(result.payment_id, ["10", "43", "61"]), "03", 4400)
+    _checked(sink.wait_for_statuses(result.payment_id, ["10", "43", "61"]), "03", 4400)
     assert move(sandbox, result.payment_id, "pay").status_code == 409
 
 
@@ -326,9 +308,9 @@ def test_atm_and_bank_payments_are_noticed(sandbox, paygent, sink):
     move(sandbox, machine.payment_id, "pay")
     move(sandbox, net.payment_id, "pay")
     move(sandbox, left.payment_id, "abandon")
-    _checked(sink.wait_for(machine.payment_id, ["10", "40"]), "01", 12000)
-    _checked(sink.wait_for(net.payment_id, ["10", "40"]), "05", 8000)
-    _checked(sink.wait_for(left.payment_id, ["10", "15"]), "05", 8000)
+    _checked(sink.wait_for_statuses(machine.payment_id, ["10", "40"]), "01", 12000)
+    _checked(sink.wait_for_statuses(net.payment_id, ["10", "40"]), "05", 8000)
+    _checked(sink.wait_for_statuses(left.payment_id, ["10", "15"]), "05", 8000)
 
 
 def test_control_endpoints_need_the_token_and_a_deferred_payment(sandbox, paygent):
@@ -352,7 +334,7 @@ def test_the_deadline_passing_is_12_noticed_unasked(sandbox, paygent, sink):
         float(sandbox.store.setting("clock_offset")) / 86400))
     assert payment(sandbox, result.payment_id)["status"] == "10"
     sandbox.control("clock", advance_days=1)
-    notices = _checked(sink.wait_for(result.payment_id, ["10", "12"]), "03", 4400)
+    notices = _checked(sink.wait_for_statuses(result.payment_id, ["10", "12"]), "03", 4400)
     assert notices[-1]["trading_id"] == "cvs030"
     assert payment(sandbox, kept.payment_id)["status"] == "10"
     refused = move(sandbox, result.payment_id, "pay")
