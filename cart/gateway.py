@@ -1,12 +1,13 @@
 """Builds the PAYGENT client for a shop. Only services call it; it never touches a view."""
 import json
 import logging
+from contextlib import contextmanager
 
 from flask import current_app
 from sqlalchemy import insert, select
 
 from cart.config import sandbox_url
-from cart.extensions import db, read_once, write_turn
+from cart.extensions import begin_write, db, read_once, write_turn
 from cart.models import PaygentAccount, PaymentLog
 from cart.shop_config import kept
 from payments.paygent import Credentials, Endpoint, PaygentClient
@@ -49,6 +50,21 @@ class TelegramLog:
         rows = self.rows()
         if rows:
             db.session.execute(insert(PaymentLog), rows)
+
+    @contextmanager
+    def booking(self):
+        """A writer transaction that books the answer with these entries: committed at the
+        end; on any error rolled back, and the entries written on their own (the telegrams
+        went out: their log must not be lost)."""
+        try:
+            begin_write()
+            self.book()
+            yield
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            self.write_alone()
+            raise
 
     def write_alone(self) -> None:
         """Write the entries on a connection of their own (the booking transaction failed)."""

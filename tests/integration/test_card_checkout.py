@@ -276,3 +276,21 @@ def test_the_card_token_is_kept_out_of_the_payment_log(client, card_shop, sandbo
     assert len(logs) == 2
     assert all(card["token"] not in log.request and '"card_token": "****' in log.request
                for log in logs), [log.request for log in logs]
+
+
+def test_a_failed_booking_still_keeps_the_telegrams_log(client, card_shop, sandbox, monkeypatch):
+    import cart.methods.card.checkout as card_checkout
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the booking failed")
+
+    monkeypatch.setattr(card_checkout, "accept_payment", broken)
+    settings = card_settings(card_shop)
+    settings.three_d_secure = False
+    db.session.commit()
+    to_confirm(client)
+    with pytest.raises(RuntimeError):
+        pay(client, make_token(sandbox))
+    db.session.rollback()
+    assert _count("020") == 1  # written on its own, the booking having rolled back
+    assert db.session.scalar(select(CardAuthorization.stage)) == "authorizing"

@@ -195,8 +195,7 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
         email=email, http_accept=browser.get("accept", ""),
         http_user_agent=browser.get("user_agent", ""))
     challenge = wire.read_tds2(result)
-    with transaction():
-        telegrams.book()
+    with telegrams.booking():
         if challenge is None:
             auth = db.session.get(CardAuthorization, auth_id)
             message = _message(result.code) if not result.unknown else UNAVAILABLE_MESSAGE
@@ -277,12 +276,9 @@ def _authorize(shop: Shop, claim: Claim, client, telegrams: TelegramLog) -> Step
     answer = wire.read_authorization(result)
     number = claim.order.number
     step = Step("failed", claim.key, claim.order.id, number)
-    try:
-        begin_write()
-        telegrams.book()
+    with telegrams.booking():
         auth = _locked(claim.auth_id, "authorizing")
         if auth is None:  # booked meanwhile (cannot happen: only the claimant books)
-            db.session.commit()
             return _again_by_id(claim.auth_id)
         auth.token = ""  # used: no reason to keep it
         if result.unknown:
@@ -304,12 +300,7 @@ def _authorize(shop: Shop, claim: Claim, client, telegrams: TelegramLog) -> Step
         else:
             step.message = _message(answer.code)
             _decline(auth, claim.order, answer.code, step.message, "オーソリNG")
-        db.session.commit()
-        return step
-    except BaseException:
-        db.session.rollback()
-        telegrams.write_alone()
-        raise
+    return step
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -423,12 +414,9 @@ def settle_authorization(auth_id: int) -> str:
     if not result.ok and result.code != NOT_FOUND:
         telegrams.write_alone()
         return "unknown"  # not answered, or not by 取引ID alone (24002): the notice will tell
-    try:
-        begin_write()
-        telegrams.book()
+    with telegrams.booking():
         auth = _locked(auth_id, stage)
         if auth is None:
-            db.session.commit()
             return _again_by_id(auth_id).kind
         order = db.session.get(Order, order_id)
         auth.token = ""
@@ -443,12 +431,7 @@ def settle_authorization(auth_id: int) -> str:
             outcome = "declined"
         else:
             outcome = "unknown"
-        db.session.commit()
-        return outcome
-    except BaseException:
-        db.session.rollback()
-        telegrams.write_alone()
-        raise
+    return outcome
 
 
 def _close_left(auth_id: int) -> str:
