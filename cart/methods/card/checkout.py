@@ -135,7 +135,7 @@ def _clean_token(token: str) -> str:
     return token
 
 
-def _reusable(order_id) -> tuple[int | None, int]:
+def _reusable(shop_id: int, order_id) -> tuple[int | None, int]:
     """In the writer's transaction: whether the shopper's pending order may be rebuilt for a
     new attempt, and how many of its attempts that were still at the issuer's page it closed.
     Those can no longer send 020 (their result would find them closed); an attempt whose 020
@@ -143,11 +143,12 @@ def _reusable(order_id) -> tuple[int | None, int]:
     if not order_id:
         return None, 0
     closed = db.session.execute(update(CardAuthorization).where(
-        CardAuthorization.order_id == order_id, CardAuthorization.stage == "secure").values(
+        CardAuthorization.shop_id == shop_id, CardAuthorization.order_id == order_id,
+        CardAuthorization.stage == "secure").values(
         stage="declined", code="RESTART", message=RESTARTED_MESSAGE, token="",
         finished_at=utcnow()).execution_options(synchronize_session=False)).rowcount
     sending = db.session.scalar(select(CardAuthorization.id).where(
-        CardAuthorization.order_id == order_id,
+        CardAuthorization.shop_id == shop_id, CardAuthorization.order_id == order_id,
         CardAuthorization.stage.in_(("authorizing", "unknown"))).limit(1))
     return (None if sending is not None else order_id), closed
 
@@ -164,7 +165,7 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
     secure = settings.three_d_secure
     try:
         with transaction():
-            pending_id, restarted = _reusable(pending_id)
+            pending_id, restarted = _reusable(shop.id, pending_id)
             order = write_order(shop, draft, pending_id)
             if restarted and order.id == pending_id:
                 history.record(order, f"注文番号 : {order.number} クレジット 3Dセキュア認証の途中で"
