@@ -18,6 +18,7 @@ from cart.admin.payments.forms import ConditionsMixin
 from cart.extensions import db
 from cart.fields import CheckboxListField, JapaneseForm, stripped
 from cart.gateway import account_for, notice_url
+from cart.methods.card.config import card_settings_for
 from cart.models import CardSettings, PaygentAccount, PaymentMethod
 from cart.models.card_settings import (ATTEMPT_AUTH, PAYMENT_CLASSES, SALES_MODES,
                                        TOKEN_ENVIRONMENTS)
@@ -76,7 +77,7 @@ def form():
     """The settings form; 「確認画面へ」 keeps the input server-side and shows it back."""
     shop = current_user.shop
     account = account_for(shop.id)
-    settings = _settings(shop.id)
+    settings = card_settings_for(shop.id)
     form_class = CardSettingsForm if account else CardSetupForm
     form = form_class(data=_initial(account, settings, _card_method(shop.id)))
     saved = DRAFTS.load(shop.id, form.draft.data) or {}
@@ -129,10 +130,6 @@ def save():
 
 
 # -- reading and showing ---------------------------------------------------------------
-def _settings(shop_id: int) -> CardSettings | None:
-    return db.session.scalar(select(CardSettings).where(CardSettings.shop_id == shop_id))
-
-
 def _card_method(shop_id: int) -> PaymentMethod | None:
     return db.session.scalar(select(PaymentMethod).where(
         PaymentMethod.shop_id == shop_id, PaymentMethod.kind == CARD.code))
@@ -189,11 +186,10 @@ def _read(form, account, settings: CardSettings | None, saved: dict) -> tuple[di
     return payload, ok
 
 
-
 def _confirm_page(shop, payload: dict, token: str, failure: str | None):
     return render_template("methods/card/settings_confirm.html", p=payload, token=token,
                            failure=failure, account=account_for(shop.id),
-                           settings=_settings(shop.id), notice_url=notice_url(shop),
+                           settings=card_settings_for(shop.id), notice_url=notice_url(shop),
                            classes=PAYMENT_CLASSES, security_codes=SECURITY_CODE,
                            three_d_secure=THREE_D_SECURE, attempt_auth=ATTEMPT_AUTH,
                            token_environments=TOKEN_ENVIRONMENTS, sales_modes=SALES_MODES)
@@ -222,7 +218,7 @@ def apply_card(shop, payload: dict) -> CardSettings:
         for name in connection.COLUMNS + ("paidy_public_key", "capture_mode"):
             setattr(account, name, getattr(fresh, name))
         db.session.add(account)
-    settings = _settings(shop.id)
+    settings = card_settings_for(shop.id)
     if settings is None:
         settings = CardSettings(shop_id=shop.id)
         db.session.add(settings)
