@@ -8,6 +8,7 @@ from cart.extensions import after_commit, db, transaction
 from cart.methods import registry
 from cart.models import Order, Payment
 from cart.models.base import utcnow
+from cart.models.order import status_named
 from cart.review import flag
 from payments.methods import CAPTURE, Method
 
@@ -31,12 +32,13 @@ def accept_payment(order: Order, method: Method, reference: str, paygent_payment
     one of the racing paths accept the order and send the mail. An order cancelled meanwhile
     keeps the payment for staff to cancel it."""
     placed_at = utcnow()
+    accepted_as = accepted_status(method, status)
     won = db.session.execute(update(Order).where(
         Order.id == order.id, Order.status == "pending_payment"
-    ).values(status="new", placed_at=placed_at).execution_options(
+    ).values(status=accepted_as, placed_at=placed_at).execution_options(
         synchronize_session=False)).rowcount == 1
     if won:  # what the update wrote, without reading the order again
-        set_committed_value(order, "status", "new")
+        set_committed_value(order, "status", accepted_as)
         set_committed_value(order, "placed_at", placed_at)
     else:
         db.session.refresh(order)
@@ -74,6 +76,17 @@ def accept_payment(order: Order, method: Method, reference: str, paygent_payment
         flag(order, f"キャンセル済みの注文に{name}のオーソリが届きました。"
                     "受注明細からオーソリをキャンセルしてください。")
     return won
+
+
+def accepted_status(method: Method, status: str) -> str:
+    """The order status a payment places its order in: 新規受付, or for methods whose orders
+    wait for the money (``order_created_as``) the 対応状況 of the payment's status (入金待ち, or
+    入金済み when PAYGENT's first word already says it is paid)."""
+    if not method.order_created_as:
+        return "new"
+    waiting = status_named(method.order_created_as)
+    known = method.status(status)
+    return status_named(known.order_label, waiting) if known is not None else waiting
 
 
 def _retake_lapsed_stock(order: Order) -> None:

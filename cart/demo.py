@@ -6,8 +6,8 @@ from cart.shops import add_staff, create_shop
 from cart.extensions import db
 from cart.gateway import account_for, notice_url
 from cart.methods.paidy import PAIDY_NOTE
-from cart.models import (CardSettings, DeliveryMethod, PaygentAccount, PaymentMethod, Product,
-                         Shop, ShopSettings)
+from cart.models import (CardSettings, DeferredSettings, DeliveryMethod, PaygentAccount,
+                         PaymentMethod, Product, Shop, ShopSettings)
 
 DEMO_PASSWORD = "demo1234"
 BANK_INSTRUCTIONS = ("お振込先：サンプル銀行 本店営業部 普通 1234567 サンプルショウカイ\n"
@@ -64,6 +64,9 @@ def seed_demo() -> list[str]:
     # before the card existed.
     for shop, spec, account in seeded:
         _seed_card(shop, spec)
+        db.session.commit()
+    for shop, spec, account in seeded:
+        _seed_deferred(shop)
         db.session.commit()
         register_at_sandbox(account, shop)
     return out
@@ -127,6 +130,43 @@ def _seed_card(shop: Shop, spec: dict) -> None:
         courier.payment_methods.append(card)
 
 
+#: コンビニ, ATM and 銀行ネット as the demo shops offer them (every store of タイプA/B/D)
+DEMO_DEFERRED = {
+    "conveni": {"days": 15, "connection_type": "ABD",
+                "stores": "00C001,00C002,00C004,00C005,00C014,00C016"},
+    "atm": {"days": 30, "shop_name_kana": "サンプルショウカイ"},
+    "bank": {"days": 7, "shop_name": "サンプル商会", "shop_name_kana": "サンプルショウカイ",
+             "copyright": "Copyright (c) Sample Shokai", "free_memo": "ご利用ありがとうございます"},
+}
+
+
+def _seed_deferred(shop: Shop) -> None:
+    """コンビニ決済, ATM決済 and 銀行ネット決済 on the sandbox, listed after the card and accepted
+    by 宅配便 (a shop that already has a method, or removed it, keeps its choice)."""
+    listed = db.session.scalars(select(PaymentMethod).where(
+        PaymentMethod.shop_id == shop.id).order_by(PaymentMethod.position, PaymentMethod.id)).all()
+    after = next((m for m in listed if m.kind == "card"), None)
+    position = after.position + 1 if after else len(listed) + 1
+    courier = db.session.scalar(select(DeliveryMethod).where(
+        DeliveryMethod.shop_id == shop.id, DeliveryMethod.name == "宅配便"))
+    for code, values in DEMO_DEFERRED.items():
+        if any(m.kind == code for m in listed):
+            continue
+        if db.session.scalar(select(DeferredSettings).where(
+                DeferredSettings.shop_id == shop.id, DeferredSettings.method == code)) is None:
+            db.session.add(DeferredSettings(shop_id=shop.id, method=code, **values))
+        for method in listed:
+            if method.position >= position:
+                method.position += 1
+        method = PaymentMethod(shop_id=shop.id, kind=code, position=position, configured=True,
+                               note_on_payment_page=False)
+        db.session.add(method)
+        listed.append(method)
+        position += 1
+        if courier is not None:
+            courier.payment_methods.append(method)
+
+
 def register_at_sandbox(account: PaygentAccount, shop: Shop) -> None:
     """Tell the embedded sandbox about a shop's credentials and notice URL."""
     sandbox = current_app.extensions.get("paygent_sandbox")
@@ -171,6 +211,8 @@ def summary() -> str:
                          f"hash key={p['notice_hash_key']} public key={p['paidy_public_key']}")
             lines.append(f"        card: token key={spec['card']['token_key']} 3DS hash key="
                          f"{spec['card']['tds_hash_key']} (test card 4111111111111111)")
+        lines.append(f"  コンビニ/ATM の支払い: {base}/_sandbox/cvs/terminal"
+                     "  (お支払い番号を入力して「支払う」)")
     lines.append("=" * 72)
     return "\n".join(lines)
 

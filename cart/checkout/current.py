@@ -9,10 +9,11 @@ from cart.checkout.services import check_choice
 from cart.shop_settings import settings_for
 
 
-def finish(number: str) -> None:
-    """The order is done: empty the cart, forget the draft, remember the number."""
+def finish(number: str, kind: str = "") -> None:
+    """The order is done: empty the cart, forget the draft, remember the number (and the
+    payment method's code, for a completion page that shows what to pay with)."""
     basket.clear()
-    draft.finish(number)
+    draft.finish(number, kind)
 
 
 def choice_url(shop) -> str:

@@ -34,11 +34,20 @@ def typed(form, names) -> dict:
             for name in names}
 
 
-def finish(order_number: str) -> None:
-    """The order is done: forget the draft, remember the number for the completion page."""
+def finish(order_number: str, kind: str = "") -> None:
+    """The order is done: forget the draft, remember the number for the completion page (and
+    the payment method's code when its page shows more than the number)."""
     session.pop(_key(), None)
     session[f"completed:{g.shop.id}"] = order_number
+    if kind:
+        session[f"completed_kind:{g.shop.id}"] = kind
+    else:
+        session.pop(f"completed_kind:{g.shop.id}", None)
 
 
 def completed_number() -> str | None:
     return session.get(f"completed:{g.shop.id}")
+
+
+def completed_kind() -> str:
+    return session.get(f"completed_kind:{g.shop.id}", "")

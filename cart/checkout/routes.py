@@ -143,8 +143,11 @@ def complete():
     number = draft.completed_number()
     if not number:
         return redirect(url_for("storefront.index"))
+    kind = draft.completed_kind()
+    method = registry.find(kind)
+    extra = method.complete_context(g.shop.id, number) if method else {}
     return render_template("checkout/complete.html", number=number,
-                           settings=settings_for(g.shop.id))
+                           settings=settings_for(g.shop.id), **extra)
 
 
 @bp.get("/checkout/pending")

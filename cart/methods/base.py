@@ -14,6 +14,9 @@ class CartMethod:
     template_folder: str = "basic"
     #: 「注文する」 on the confirmation page places the order at once (no payment step)
     places_on_confirm: bool = True
+    #: the order page's part of the payment box ("" for none), given ``order_context`` as
+    #: ``panel``
+    order_template: str = ""
     #: flows that work only with a final amount refuse deliveries whose fee is undetermined
     delivery_fee_message: str = ""
 
@@ -50,6 +53,18 @@ class CartMethod:
 
     def confirm_context(self, shop) -> dict:
         """What the confirmation page needs to start this method's payment step."""
+        return {}
+
+    def complete_context(self, shop_id: int, number: str) -> dict:
+        """What the completion page shows besides the order number (what to pay with)."""
+        return {}
+
+    def mail_text(self, order) -> str:
+        """Text the thanks mail adds under お支払い方法 (what to pay with, by when)."""
+        return ""
+
+    def order_context(self, order) -> dict:
+        """What the admin's order page shows of the payment besides its status."""
         return {}
 
     def round_steps(self) -> list[tuple[str, object]]:

@@ -11,5 +11,10 @@ def get(code: str):
     return _BY_CODE[code]
 
 
+def find(code: str):
+    """The cart module of ``code``, or None."""
+    return _BY_CODE.get(code)
+
+
 def all_methods() -> list:
     return list(_BY_CODE.values())

@@ -4,6 +4,7 @@ from .catalog import Product
 from .gateway import PaygentAccount, PaymentLog, SettingsDraft
 from .store_settings import ShopSettings
 from .card_settings import CardAuthorization, CardSettings
+from .deferred import DeferredPayment, DeferredSettings
 from .delivery import DeliveryMethod
 from .payment_method import PaymentMethod
 from .order import Order, OrderItem, OrderHistory
@@ -14,4 +15,4 @@ __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSett
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
            "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt", "BulkRun",
            "BulkRunItem", "LoginThrottle", "CardSettings",
-           "CardAuthorization"]
+           "CardAuthorization", "DeferredSettings", "DeferredPayment"]

@@ -11,9 +11,15 @@ from .base import ShopOwned, Timestamps, utcnow
 STATUSES = {
     "pending_payment": "決済処理中",
     "new": "新規受付",
+    "awaiting_payment": "入金待ち",
+    "paid": "入金済み",
     "completed": "受注完了",
     "cancelled": "キャンセル",
 }
+#: orders still being handled (the 受注一覧 tab), and those staff may move on
+OPEN = ("pending_payment", "new", "awaiting_payment", "paid")
+COMPLETABLE = ("new", "paid")
+EDITABLE = ("new", "pending_payment")
 CAPTURE_MODES = {"auth": "オーソリのみ", "auth_capture": "オーソリ+売上確定"}
 
 
@@ -23,7 +29,8 @@ class Order(ShopOwned, Timestamps, db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("shop_id", "number", name="uq_orders_shop_number"),
-        CheckConstraint("status IN ('pending_payment', 'new', 'completed', 'cancelled')",
+        CheckConstraint("status IN ('pending_payment', 'new', 'awaiting_payment', 'paid', "
+                        "'completed', 'cancelled')",
                         name="status"),
         CheckConstraint("total >= 0", name="total_not_negative"),
         Index("ix_orders_shop_created", "shop_id", "created_at"),
@@ -100,6 +107,11 @@ class Order(ShopOwned, Timestamps, db.Model):
     @property
     def status_name(self) -> str:
         return STATUSES[self.status]
+
+
+def status_named(label: str, default: str = "new") -> str:
+    """The order status a method's 対応状況 label names (入金待ち, 入金済み), else ``default``."""
+    return next((code for code, name in STATUSES.items() if name == label and label), default)
 
 
 class OrderItem(ShopOwned, db.Model):

@@ -13,6 +13,7 @@ from cart.admin.orders.search import MAX_PAGE, TABS, OrderSearchForm, search
 from cart.extensions import db
 from cart.maintenance import rollback_stale_orders
 from cart.models import Order, PaymentLog
+from cart.models.order import EDITABLE
 from cart.tenancy import get_or_404, owner_required
 from payments.methods import CANCEL, CAPTURE, REFUND
 from payments.methods.base import ALL_ACTIONS, CHANGE, action_name
@@ -207,8 +208,8 @@ def reviewed(order_id):
 def edit(order_id):
     """編集モード: 金額調整 and 送料."""
     order = get_or_404(Order, order_id)
-    if order.status not in ("new", "pending_payment"):
-        flash("受注完了・キャンセル後の受注は編集できません。", "error")
+    if order.status not in EDITABLE:
+        flash("この受注は編集できません（現在：" + order.status_name + "）。", "error")
         return redirect(url_for("orders.show", order_id=order.id))
     form = AdjustForm(obj=order)
     if request.method == "GET":

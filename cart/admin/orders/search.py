@@ -22,6 +22,7 @@ from wtforms.validators import AnyOf, Length, NumberRange, Optional
 from cart.extensions import db
 from cart.fields import JapaneseForm, WholeNumberField
 from cart.models import Order, Payment
+from cart.models.order import OPEN, STATUSES
 from payments import methods
 
 PAGE_SIZE = 50
@@ -31,7 +32,7 @@ MAX_PAGE = 100_000  # a typed page number beyond any real list
 JST = timezone(timedelta(hours=9))
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TOKEN = re.compile(r"(-?[0-9]{1,18})_([0-9]{1,10})")
-TABS = {"active": ("受注一覧", ("new", "pending_payment")),
+TABS = {"active": ("受注一覧", OPEN),
         "completed": ("受注完了一覧", ("completed",)),
         "cancelled": ("キャンセル一覧", ("cancelled",))}
 
@@ -76,6 +77,9 @@ class OrderSearchForm(JapaneseForm):
                             validate_choice=False, validators=[
                                 Optional(), AnyOf(["three", "zero"],
                                                   "購入経路は一覧から選択してください。")])
+    status = SelectField("対応状況", choices=[("", "全て")] + [(s, STATUSES[s]) for s in OPEN],
+                         validate_choice=False, validators=[
+                             Optional(), AnyOf(list(STATUSES), "対応状況は一覧から選択してください。")])
     trade_id = StringField("外部決済注文番号", validators=[
         Optional(), Length(max=64, message="64文字以内で入力してください。")])
 
@@ -141,14 +145,19 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
     names (``skip`` rows further on), the page before ``before`` (ending ``skip`` rows further
     back), or else page number ``page``."""
     fields, values = (), {}
+    statuses = TABS[tab][1]
     if form is not None and form.filled() and form.validate():
         fields, values = _search_values(form)
+        if form.status.data:  # 入金待ち, 入金済み …: one of the tab's statuses
+            statuses = tuple(s for s in statuses if s == form.status.data)
+            if not statuses:
+                return Listing(rows=[], total=0)
         if fields and db.session.get_bind().dialect.name == "postgresql":
             # A search is planned for its own values: the generic plan of a prepared statement
             # (psycopg prepares repeated ones) cannot use the prefix index for a LIKE and takes
             # a range such as 購入金額 for nearly empty, then reads every row of the tab.
             db.session.execute(sql("SET LOCAL plan_cache_mode = force_custom_plan"))
-    scope = _Scope(TABS[tab][1], fields, {"shop_id": shop_id, **values})
+    scope = _Scope(statuses, fields, {"shop_id": shop_id, **values})
     after_key, before_key = Key.parse(after), Key.parse(before)
     cursor = after_key or before_key
     skip = skip if cursor is not None and 0 <= skip <= MAX_SKIP else 0

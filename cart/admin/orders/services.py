@@ -3,6 +3,7 @@ from cart import history
 from cart.stock import release as release_stock
 from cart.extensions import db
 from cart.models import Order
+from cart.models.order import COMPLETABLE, EDITABLE, OPEN
 from cart.models.base import utcnow
 from cart.pricing import included_tax
 
@@ -20,7 +21,7 @@ def _check_version(order: Order, version: str) -> None:
 def complete(order: Order, staff, version: str) -> None:
     """受注完了一覧へ移動."""
     _check_version(order, version)
-    if order.status != "new":
+    if order.status not in COMPLETABLE:
         raise Stale("この受注は受注完了一覧へ移動できません（現在：" + order.status_name + "）。")
     order.status, order.completed_at = "completed", utcnow()
     order.version += 1
@@ -31,7 +32,7 @@ def complete(order: Order, staff, version: str) -> None:
 def cancel(order: Order, staff, version: str) -> None:
     """受注キャンセル一覧へ移動: stock goes back; the payment is left for its own buttons."""
     _check_version(order, version)
-    if order.status not in ("new", "pending_payment"):
+    if order.status not in OPEN:
         raise Stale("この受注はキャンセル一覧へ移動できません（現在：" + order.status_name + "）。")
     release_stock(order)
     order.status, order.cancelled_at = "cancelled", utcnow()
@@ -54,8 +55,8 @@ def mark_reviewed(order: Order, staff, version: str) -> None:
 def adjust(order: Order, staff, form) -> None:
     """Apply 金額調整 and 送料; totals and the included tax per category are recomputed."""
     _check_version(order, form.version.data)
-    if order.status not in ("new", "pending_payment"):
-        raise Stale("受注完了・キャンセル後の受注は編集できません。")
+    if order.status not in EDITABLE:
+        raise Stale("この受注は編集できません（現在：" + order.status_name + "）。")
     label = (form.adjust_label.data or "").strip()
     changes = []
     if (label, form.adjust10.data, form.adjust8.data) != (
