@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import exists, select, update
 
 from cart import history
+from cart.methods import registry
 from cart.shop_settings import settings_for
 from cart.stock import give_back as give_back_stock
 from cart.stock import release as release_stock
@@ -26,6 +27,9 @@ def rollback_stale_orders(shop: Shop, staff=None) -> list[str]:
         Order.created_at < cutoff)).all()
     cancelled = []
     for order_id in candidates:
+        order = db.session.get(Order, order_id)
+        if order is not None and registry.get(order.payment_kind).keeps_pending(order):
+            continue
         taken = db.session.execute(
             update(Order).where(Order.id == order_id, Order.status == "pending_payment")
             .values(status="cancelled", cancelled_at=utcnow(), version=Order.version + 1)

@@ -67,6 +67,11 @@ class CartMethod:
         """What the admin's order page shows of the payment besides its status."""
         return {}
 
+    def keeps_pending(self, order) -> bool:
+        """Whether the 決済処理中 rollback must leave this order alone for now (a payment
+        PAYGENT may still hold whose time to pay has not run out)."""
+        return False
+
     def round_steps(self) -> list[tuple[str, object]]:
         """(name, function) steps the method adds to the periodic round."""
         return []

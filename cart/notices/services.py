@@ -204,6 +204,12 @@ def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
         # cancel the authorisation.
         return _authorized(order, method, reference, notice)
     if payment is None:
+        known = method.status(notice.payment_status)
+        if order.status == "pending_payment" and known is not None and not known.paid \
+                and not known.closes_order:
+            # e.g. 10 申込済 arriving before the application's answer is booked: the booking
+            # places the order; nothing here to do or to look at
+            return "ignored"
         return "unmatched"
     if not locked:
         payment = operations.lock_payment(payment.id)  # one booking at a time per payment

@@ -9,6 +9,8 @@ Create Date: 2026-12-01 18:10:00
 import sqlalchemy as sa
 from alembic import op
 
+from cart.migration_support import check_foreign_keys, foreign_keys_off
+
 
 revision = '0018'
 down_revision = '0017'
@@ -21,9 +23,11 @@ NEW_STATUSES = ("status IN ('pending_payment', 'new', 'awaiting_payment', 'paid'
 
 
 def upgrade():
+    foreign_keys_off()  # SQLite rebuilds orders, which other tables reference
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_orders_status'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_orders_status'), sa.text(NEW_STATUSES))
+    check_foreign_keys()
     op.create_table(
         'deferred_settings',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -93,6 +97,9 @@ def downgrade():
     with op.batch_alter_table('deferred_settings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deferred_settings_shop_id'))
     op.drop_table('deferred_settings')
+    foreign_keys_off()
+    op.execute("UPDATE orders SET status = 'new' WHERE status IN ('awaiting_payment', 'paid')")
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_orders_status'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_orders_status'), sa.text(OLD_STATUSES))
+    check_foreign_keys()

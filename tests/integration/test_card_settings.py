@@ -154,7 +154,8 @@ def test_the_demo_shops_offer_the_card_next_to_paidy(app, client, shops):
                        ("demo3", ("demo3-token-key-0003", "demo3-3ds-hash-key-0003"))):
         listed = db.session.scalars(select(PaymentMethod).where(
             PaymentMethod.shop_id == shop(code).id).order_by(PaymentMethod.position)).all()
-        assert [m.kind for m in listed] == ["paidy", "card", "bank_transfer", "cod"]
+        assert [m.kind for m in listed] == ["paidy", "card", "conveni", "atm", "bank",
+                                            "bank_transfer", "cod"]
         assert all(m.configured and m.in_use for m in listed)
         settings = _stored(shop(code).id)
         assert (settings.classes, settings.three_d_secure, settings.merchant_name,
@@ -163,11 +164,15 @@ def test_the_demo_shops_offer_the_card_next_to_paidy(app, client, shops):
         assert registry.get("card").available(shop(code).id)
         courier = next(d for d in listed[1].delivery_methods)
         assert courier.name == "宅配便"
-    # the methods that were there before keep their ids (the card's rows come after them)
+    # the methods that were there before keep their ids (the card's rows, then the deferred
+    # methods', come after them)
     assert [m.id for m in db.session.scalars(select(PaymentMethod).where(
-        PaymentMethod.kind != "card").order_by(PaymentMethod.id))] == [1, 2, 3, 4, 5, 6]
+        PaymentMethod.kind.in_(("paidy", "bank_transfer", "cod"))).order_by(
+        PaymentMethod.id))] == [1, 2, 3, 4, 5, 6]
+    assert [m.id for m in db.session.scalars(select(PaymentMethod).where(
+        PaymentMethod.kind == "card").order_by(PaymentMethod.id))] == [7, 8]
     from cart.demo import seed_demo
-    assert seed_demo() == [] and len(db.session.scalars(select(PaymentMethod)).all()) == 8
+    assert seed_demo() == [] and len(db.session.scalars(select(PaymentMethod)).all()) == 14
     shopper = app.test_client()
     add_to_cart(shopper)
     html = shopper.get("/s/demo/cart").get_data(as_text=True)

@@ -18,7 +18,7 @@ def test_identity_and_registry():
     assert (ATM.code, ATM.payment_type, ATM.telegram_path) == ("atm", "01", "/n/atm/request")
     assert (ATM.system_name, ATM.group) == ("ペイジェント(ATM決済)", "partner")
     assert ATM.telegram_kinds() == {"010"} and ATM.order_created_as == "入金待ち"
-    assert ATM in methods.PREVIEW and ATM not in methods.ALL
+    assert ATM in methods.ALL and methods.by_payment_type("01") is ATM
     assert methods.get("atm") is ATM and methods.any_by_payment_type("01") is ATM
 
 

@@ -23,7 +23,7 @@ def test_identity_and_two_paths():
     assert BANK.path_for("050") == "/n/bank/request"
     assert BANK.path_for("060") == "/n/bank/requestasp"
     assert methods.all_telegram_paths()["060"] == "/n/bank/requestasp"
-    assert BANK in methods.PREVIEW and BANK not in methods.ALL
+    assert BANK in methods.ALL and methods.telegram_paths()["060"] == "/n/bank/requestasp"
     assert BANK.order_created_as == "入金待ち"
 
 

@@ -28,10 +28,9 @@ def test_identity_and_registry():
         "コンビニ決済", "ペイジェント(コンビニ決済)", "partner")
     assert CONVENI.telegram_kinds() == {"030"} and CONVENI.path_for("030") == "/n/conveni/request"
     assert CONVENI.order_created_as == "入金待ち"
-    # built, not offered yet: known by code and payment type, in no list of the cart's
-    assert CONVENI in methods.PREVIEW and CONVENI not in methods.ALL
+    assert CONVENI in methods.ALL
     assert methods.get("conveni") is CONVENI and methods.any_by_payment_type("03") is CONVENI
-    assert methods.by_payment_type("03") is None and "030" not in methods.telegram_paths()
+    assert methods.by_payment_type("03") is CONVENI and "030" in methods.telegram_paths()
     assert methods.all_telegram_paths()["030"] == "/n/conveni/request"
 
 

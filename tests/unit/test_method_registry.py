@@ -7,6 +7,9 @@ import pytest
 import payments.methods as methods
 from payments.methods import (ALL, BANK_TRANSFER, CARD, COD, CODES, PAIDY, Method, PaymentState,
                               RuleViolation, Status, Transition, Window, get)
+from payments.methods.atm import ATM
+from payments.methods.bank import BANK
+from payments.methods.conveni import CONVENI
 from payments.methods.base import ACTION_NAMES, ACTIONS, ALL_ACTIONS, CAPTURE, REFUND
 
 STATE_TIMES = {"authorized_at", "captured_at"}
@@ -14,8 +17,8 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
 
 def test_the_methods_in_the_order_the_settings_list_them():
-    assert ALL == (PAIDY, CARD, BANK_TRANSFER, COD)
-    assert CODES == ("paidy", "card", "bank_transfer", "cod")
+    assert ALL == (PAIDY, CARD, CONVENI, ATM, BANK, BANK_TRANSFER, COD)
+    assert CODES == ("paidy", "card", "conveni", "atm", "bank", "bank_transfer", "cod")
 
 
 def test_every_code_is_unique():
@@ -38,7 +41,8 @@ def test_get_of_an_unknown_code_raises_key_error(code):
 
 
 @pytest.mark.parametrize("payment_type, method", [
-    ("22", PAIDY), ("02", CARD), ("03", None), ("", None), (None, None), ("paidy", None)])
+    ("22", PAIDY), ("02", CARD), ("03", CONVENI), ("01", ATM), ("05", BANK), ("06", None),
+    ("", None), (None, None), ("paidy", None)])
 def test_by_payment_type(payment_type, method):
     assert methods.by_payment_type(payment_type) is method
 
@@ -53,7 +57,9 @@ def test_telegram_paths():
         "340": "/n/paidy/request", "341": "/n/paidy/request",
         "342": "/n/paidy/request", "343": "/n/paidy/request",
         **{kind: "/n/card/request" for kind in ("020", "021", "022", "023", "028", "029",
-                                                 "450")}}
+                                                 "450")},
+        "030": "/n/conveni/request", "010": "/n/atm/request", "050": "/n/bank/request",
+        "060": "/n/bank/requestasp"}
 
 
 def test_no_two_methods_read_the_same_reference_field():

@@ -10,6 +10,7 @@ from payments.paygent import atm as wire
 class AtmMethod(DeferredCartMethod):
     history_name = "ATM決済"
     settings_endpoint = "atm_settings.form"
+    deadline_rule = lib.DEADLINE
 
     def ready(self, settings) -> bool:
         return bool(settings.shop_name_kana)

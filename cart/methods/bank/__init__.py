@@ -13,6 +13,7 @@ HOW_TO_PAY = "ネットバンク選択画面でご利用の金融機関を選び
 class BankMethod(DeferredCartMethod):
     history_name = "銀行ネット決済"
     settings_endpoint = "bank_settings.form"
+    deadline_rule = lib.DEADLINE
     hands_over = True
 
     def ready(self, settings) -> bool:

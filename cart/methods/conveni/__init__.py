@@ -12,6 +12,7 @@ STORE_MESSAGE = "お支払いいただくコンビニエンスストアを選択
 class ConveniMethod(DeferredCartMethod):
     history_name = "コンビニ決済"
     settings_endpoint = "conveni_settings.form"
+    deadline_rule = lib.DEADLINE
 
     def ready(self, settings) -> bool:
         return bool(self.offered_stores(settings))

@@ -61,6 +61,8 @@ class DeferredCartMethod(CartMethod):
     hands_over = False
     #: the settings blueprint's name (``<name>.form`` is the page)
     settings_endpoint = ""
+    #: 支払期限日's rule (payments.methods.deferred.DeadlineRule)
+    deadline_rule = None
 
     order_template = "methods/deferred/order_panel.html"
 
@@ -111,9 +113,15 @@ class DeferredCartMethod(CartMethod):
         return view.mail_text() if view is not None else ""
 
     def order_context(self, order) -> dict:
-        from cart.methods.deferred.checkout import payment_view
+        from cart.methods.deferred.checkout import application_note, payment_view
         view = payment_view(order.shop_id, order_id=order.id)
-        return {"deferred": view} if view is not None else {}
+        if view is not None:
+            return {"deferred": view}
+        return {"failed": application_note(order)}
+
+    def keeps_pending(self, order) -> bool:
+        from cart.methods.deferred.checkout import keeps_pending
+        return keeps_pending(order, self)
 
     def round_steps(self) -> list[tuple[str, object]]:
         from cart.methods.deferred import checkout

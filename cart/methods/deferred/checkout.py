@@ -225,6 +225,7 @@ class PaymentView:
     deadline: object = None
     handover_url: str = ""
     stage: str = ""
+    shop_code: str = ""
 
     @property
     def deadline_text(self) -> str:
@@ -253,7 +254,7 @@ class PaymentView:
 
     @property
     def link(self) -> str:
-        return payment_link(self.key)
+        return payment_link(self.shop_code, self.key)
 
     def mail_text(self) -> str:
         return render_template("methods/deferred/mail.txt", view=self)
@@ -263,7 +264,8 @@ def payment_view(shop_id: int, order_id: int | None = None, number: str | None =
                  key: str | None = None) -> PaymentView | None:
     """The order's deferred payment within the shop (by order id, number or key), or None."""
     query = select(DeferredPayment, Order.number, Order.total, Order.status, Order.payment_name,
-                   Payment.status).join(Order, Order.id == DeferredPayment.order_id).outerjoin(
+                   Payment.status, Shop.code).join(Order, Order.id == DeferredPayment.order_id).join(
+        Shop, Shop.id == DeferredPayment.shop_id).outerjoin(
         Payment, Payment.order_id == Order.id).where(DeferredPayment.shop_id == shop_id,
                                                      DeferredPayment.stage == "applied")
     if order_id is not None:
@@ -277,7 +279,7 @@ def payment_view(shop_id: int, order_id: int | None = None, number: str | None =
     found = db.session.execute(query).first()
     if found is None:
         return None
-    row, number, total, order_status, payment_name, status = found
+    row, number, total, order_status, payment_name, status, shop_code = found
     method = registry.get(row.method).lib
     if order_status == "cancelled":
         shown = method.status_name(status) if status in (lib.EXPIRED, lib.DETECTION_CANCELLED) \
@@ -287,7 +289,21 @@ def payment_view(shop_id: int, order_id: int | None = None, number: str | None =
     else:
         shown = "入金待ち"
     return PaymentView(row.key, payment_name, number, total, order_status, status or "", shown,
-                       lines_of(row), row.deadline, row.handover_url, row.stage)
+                       lines_of(row), row.deadline, row.handover_url, row.stage, shop_code)
+
+
+def application_note(order) -> str:
+    """What the order page says of an application that placed no order (yet)."""
+    row = db.session.scalar(select(DeferredPayment).where(
+        DeferredPayment.order_id == order.id, DeferredPayment.shop_id == order.shop_id))
+    if row is None:
+        return ""
+    if row.stage == "failed":
+        return f"お支払い番号の発行に失敗しました（エラーコード:{row.code}）。お客様はご注文を完了していません。"
+    if row.stage in ("unknown", "applying"):
+        return ("ペイジェントへの申込の結果を確認中です。定期処理で決済情報を照会し、"
+                "結果を反映します。")
+    return ""
 
 
 def refresh_view(shop_id: int, key: str) -> PaymentView | None:
@@ -310,10 +326,11 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="deferred-payment")
 
 
-def payment_link(key: str) -> str:
-    """The mail's link to the payment page (signed: it opens that page and nothing else)."""
-    from flask import url_for
-    return url_for("deferred.payment", token=_serializer().dumps(key), _external=True)
+def payment_link(shop_code: str, key: str) -> str:
+    """The mail's link to the payment page (signed: it opens that page and nothing else), on
+    the shop's public address (the mail is read anywhere, the periodic round sends some)."""
+    return (f"{current_app.config['PUBLIC_BASE_URL']}/s/{shop_code}/payment/"
+            f"{_serializer().dumps(key)}")
 
 
 def key_of_link(token: str) -> str | None:
@@ -322,6 +339,20 @@ def key_of_link(token: str) -> str | None:
     except BadSignature:
         return None
     return key if isinstance(key, str) and len(key) <= 64 else None
+
+
+def keeps_pending(order, method) -> bool:
+    """A 決済処理中 order whose application may have reached PAYGENT (its answer never came)
+    is not rolled back before the buyer's time to pay, plus a margin, has run out: PAYGENT may
+    hold a payment the buyer can still make (seed 003 §2.4). 094 settles it meanwhile."""
+    row = db.session.scalar(select(DeferredPayment).where(
+        DeferredPayment.order_id == order.id, DeferredPayment.shop_id == order.shop_id))
+    if row is None or row.stage == "failed":
+        return False
+    settings = method.settings(order.shop_id)
+    days = settings.days if settings is not None else None
+    deadline = row.deadline or method.deadline_rule.deadline(row.created_at, days)
+    return not is_past(deadline, utcnow(), OVERDUE_MARGIN)
 
 
 # -- the periodic round ---------------------------------------------------------------------

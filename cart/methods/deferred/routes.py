@@ -8,7 +8,7 @@ from cart.checkout.current import current_draft, finish
 from cart.checkout.orders import CheckoutError
 from cart.methods import registry
 from cart.methods.deferred import DeferredCartMethod, DeferredInputError
-from cart.methods.deferred.checkout import (Step, apply, key_of_link, payment_link, payment_view,
+from cart.methods.deferred.checkout import (Step, apply, key_of_link, payment_view,
                                             refresh_view)
 from cart.shop_settings import settings_for
 from cart.storefront import shop_scoped
@@ -84,4 +84,4 @@ def payment(token):
     if view is None:
         abort(404)
     return render_template("methods/deferred/payment.html", view=view, returned=False,
-                           stopped=False, link=payment_link(key))
+                           stopped=False)
