@@ -68,8 +68,10 @@ def test_a_conveni_order_is_awaiting_payment_with_the_stores_numbers(client, sho
     fresh = client.application.test_client()
     shown = fresh.get(signed_link(thanks.body)).get_data(as_text=True)
     assert lines["お客様番号"] in shown and order.number in shown
-    # a link whose signature is wrong shows nothing
+    # a link whose signature is wrong shows nothing, nor does the link under another shop
     assert fresh.get(signed_link(thanks.body)[:-3] + "xyz").status_code == 404
+    assert fresh.get(signed_link(thanks.body).replace("/s/demo/", "/s/demo3/")).status_code \
+        == 404
     # the buyer pays at the store; PAYGENT's notice makes the order 入金済み
     _pay_at_terminal(sandbox, "cvs", lines["お客様番号"])
     _replay(client, sandbox, "40")

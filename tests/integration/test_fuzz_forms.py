@@ -26,9 +26,10 @@ from sqlalchemy import func, select
 
 from cart.checkout.forms import PREFECTURES, _digits, _kana, _nfkc
 from cart.extensions import db
-from cart.models import (BulkRun, CardSettings, DeliveryMethod, Order, OrderHistory,
-                         PaygentAccount, Payment, PaymentMethod, PaymentNotice, Product,
-                         SettingsDraft, Shop, ShopSettings, Staff)
+from cart.models import (BulkRun, CardSettings, DeferredPayment, DeferredSettings,
+                         DeliveryMethod, Order, OrderHistory, PaygentAccount, Payment,
+                         PaymentMethod, PaymentNotice, Product, SettingsDraft, Shop,
+                         ShopSettings, Staff)
 from payments.paygent.codec import decode_form, encode_form
 from payments.methods import PAIDY
 from payments.paygent.notices import notice_hash
@@ -564,6 +565,75 @@ def test_card_settings_form_and_its_confirmation(owner, data, force):
     assert response.status_code == 302
     assert rows(*tables) == before
     assert client.get("/admin/payment-methods/").status_code == 200
+
+
+# =========================================================================================
+# 支払方法設定: ペイジェント(コンビニ決済) / (ATM決済) / (銀行ネット決済) with their 確認画面
+# =========================================================================================
+STORES = ["00C001", "00C002", "00C004", "00C005", "00C014", "00C016"]
+deferred_form = form_data({
+    "days": "10", "connection_type": "ABD", "stores": ["00C001", "00C005"],
+    "shop_name": "サンプル商会", "shop_name_kana": "サンプルショウカイ", "copyright": "(c) Sample",
+    "free_memo": "ありがとうございます", "reminder_days": "0", "note": "注意書き"}, {
+    "days": numbers, "connection_type": choice(["ABD", "F"], texts),
+    "stores": st.lists(choice(STORES, texts), max_size=7), "shop_name": texts,
+    "shop_name_kana": texts, "copyright": texts, "free_memo": texts,
+    "reminder_days": numbers, "hide_under_on": checkbox, "hide_under": numbers,
+    "hide_from_on": checkbox, "hide_from": numbers, "note": texts,
+    "note_on_payment_page": checkbox, "note_in_thanks_mail": checkbox, "draft": texts})
+
+
+@fuzz(30)
+@given(data=deferred_form, code=st.sampled_from(["conveni", "atm", "bank"]),
+       force=st.sampled_from(["1", ""]))
+def test_deferred_settings_forms_and_their_confirmation(owner, data, code, force):
+    client = owner
+    tables = (PaygentAccount, PaymentMethod, DeferredSettings)
+    path = f"/admin/payment-methods/{code}"
+    before = rows(*tables)
+    response = client.post(path, data={"csrf_token": token(client, path), **data},
+                           content_type="multipart/form-data")
+    assert rows(*tables) == before  # 「確認画面へ」 never saves
+    event(f"{code} 設定 {response.status_code}")
+    if response.status_code == 302:
+        confirm = response.headers["Location"]
+        assert f"{path}/confirm" in confirm
+        assert client.get(confirm).status_code == 200
+        draft = re.search(r"draft=([^&]+)", confirm).group(1)
+        saved = client.post(path + "/save", data={"csrf_token": token(client, path),
+                                                  "draft": draft, "force": force})
+        assert saved.status_code in (200, 302)
+        db.session.expire_all()
+        stored = db.session.scalar(select(DeferredSettings).where(
+            DeferredSettings.shop_id == shop().id, DeferredSettings.method == code))
+        assert 1 <= stored.days and 0 <= stored.reminder_days < stored.days
+        return
+    assert response.status_code == 200
+    assert_refused_in_japanese(response.get_data(as_text=True))
+
+
+@fuzz(20)
+@given(store=st.one_of(st.none(), choice(STORES, texts)),
+       kind=st.sampled_from(["conveni", "atm", "bank"]))
+def test_deferred_order_with_any_store_value(owner, store, kind):
+    shopper = owner.application.test_client()
+    add_to_cart(shopper)
+    csrf = token(shopper, "/s/demo/cart")
+    shopper.post("/s/demo/cart", data={"csrf_token": csrf, **BUYER, "confirm": "1",
+                                       "delivery_method": delivery().id,
+                                       "payment_method": method(kind).id})
+    data = {"csrf_token": token(shopper, "/s/demo/checkout/confirm")}
+    before = db.session.scalar(select(func.count()).select_from(DeferredPayment))
+    if store is not None:
+        data["cvs_company_id"] = store
+    response = shopper.post("/s/demo/checkout/deferred/apply", data=data)
+    assert response.status_code in (302, 303)
+    page = shopper.get(response.headers["Location"].split("#")[0]
+                       if response.headers["Location"].startswith("/") else "/s/demo/")
+    assert page.status_code in (200, 302)
+    if kind == "conveni" and store not in STORES:
+        assert "コンビニエンスストアを選択してください" in page.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(DeferredPayment)) == before
 
 
 # =========================================================================================
@@ -1132,6 +1202,8 @@ def test_missing_or_garbage_csrf_token_is_a_japanese_400(owner, bad):
         "/admin/payment-methods/{method}/remove", "/admin/payment-methods/{method}/move",
         "/admin/payment-methods/paidy", "/admin/payment-methods/paidy/confirm",
         "/admin/payment-methods/card", "/admin/payment-methods/card/save",
+        "/admin/payment-methods/conveni", "/admin/payment-methods/atm/save",
+        "/admin/payment-methods/bank", "/s/demo/checkout/deferred/apply",
         "/admin/payment-methods/paygent", "/admin/payment-methods/paygent/save",
         "/admin/payment-methods/{method}/basic", "/admin/notices/1/rematch",
         "/admin/orders/{order}/reviewed", "/admin/password", "/admin/staff/{staff}/disable",

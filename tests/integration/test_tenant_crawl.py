@@ -1,14 +1,16 @@
 """Every admin URL that names a row, asked for by another shop's staff: 404, never data; with
 the other shop's row a Paidy order, then a card order (its 売上, 取消 and 金額変更 URLs too)
-and its card method, while the shop's own card settings show nothing of the other's."""
+and its card method, then a コンビニ order (its numbers kept for the buyer), while the shop's own
+card, コンビニ, ATM and 銀行ネット settings show nothing of the other's."""
 import re
 
 import pytest
 from sqlalchemy import select
 
 from cart.extensions import db
-from cart.models import (BulkRun, CardSettings, DeliveryMethod, Order, OutboxMail, Payment,
-                         PaymentMethod, PaymentNotice, Product, Staff)
+from cart.models import (BulkRun, CardSettings, DeferredPayment, DeferredSettings,
+                         DeliveryMethod, Order, OutboxMail, Payment, PaymentMethod, PaymentNotice,
+                         Product, Staff)
 
 from ..conftest import csrf_token
 from .checkout_helpers import setup_shops, shop
@@ -22,7 +24,11 @@ PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMetho
 SECRET_MERCHANT_NAME = "SecretShop3"
 
 
-@pytest.fixture(params=["paidy", "card"])
+NAMES = {"paidy": "あと払い(ペイディ)", "card": "ペイジェント(クレジット決済)",
+         "conveni": "コンビニ決済"}
+
+
+@pytest.fixture(params=["paidy", "card", "conveni"])
 def victim(request, app, sandbox):
     """Shop demo3's rows: one of each kind an admin URL can name; its order paid with the
     parameter's method (at オーソリOK), and its method that one."""
@@ -31,11 +37,20 @@ def victim(request, app, sandbox):
     from .test_order_list import make_order
     kind = request.param
     order = make_order(demo3.id, 77, buyer_name="秘密 花子", payment_kind=kind,
-                       payment_name="ペイジェント(クレジット決済)" if kind == "card"
-                       else "あと払い(ペイディ)")
+                       payment_name=NAMES[kind])
     db.session.add(Payment(shop_id=demo3.id, order_id=order.id, method=kind,
                            reference="pay_secret" if kind == "paidy" else None,
-                           paygent_payment_id="300000777", status="20", amount=1000))
+                           paygent_payment_id="300000777",
+                           status="10" if kind == "conveni" else "20", amount=1000))
+    if kind == "conveni":
+        order.status = "awaiting_payment"
+        db.session.add(DeferredPayment(shop_id=demo3.id, order_id=order.id, method=kind,
+                                       key="secret-key-of-demo3", stage="applied",
+                                       lines='[["お客様番号", "秘密の番号"]]'))
+    for code in ("conveni", "atm", "bank"):
+        kept = db.session.scalar(select(DeferredSettings).where(
+            DeferredSettings.shop_id == demo3.id, DeferredSettings.method == code))
+        kept.shop_name, kept.shop_name_kana = SECRET_MERCHANT_NAME, "ヒミツ"
     settings = db.session.scalar(select(CardSettings).where(CardSettings.shop_id == demo3.id))
     if settings is None:
         settings = CardSettings(shop_id=demo3.id)
@@ -84,6 +99,7 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
             body = response.get_data(as_text=True)
             assert response.status_code == 404, (method, url, response.status_code)
             assert "秘密" not in body and SECRET_MERCHANT_NAME not in body
+            assert "ヒミツ" not in body
             checked += 1
             crawled.add(rule.rule)
     assert checked >= 15  # the crawl really walked the admin
@@ -91,7 +107,9 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
             "/admin/orders/<int:order_id>/cancel-payment",
             "/admin/orders/<int:order_id>/change-amount"} <= crawled
     # the shop's own card settings, and their 確認画面: nothing of the other shop's
-    for url in ("/admin/payment-methods/card", "/admin/payment-methods/card/confirm"):
+    for url in ("/admin/payment-methods/card", "/admin/payment-methods/card/confirm",
+                "/admin/payment-methods/conveni", "/admin/payment-methods/atm",
+                "/admin/payment-methods/bank", "/admin/payment-methods/bank/confirm"):
         response = client.get(url)
         assert response.status_code in (200, 302), (url, response.status_code)
         assert SECRET_MERCHANT_NAME not in response.get_data(as_text=True)
