@@ -231,6 +231,7 @@ def prepare() -> None:
                 "delivery": one(DeliveryMethod, name="宅配便"),
                 "paidy": one(PaymentMethod, kind="paidy"),
                 "card": one(PaymentMethod, kind="card"),
+                "conveni": one(PaymentMethod, kind="conveni"),
                 "public_key": p["paidy_public_key"], "merchant_id": p["merchant_id"],
                 "token_key": card.get("token_key", "")}
         db.session.commit()
