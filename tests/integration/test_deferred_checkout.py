@@ -166,3 +166,24 @@ def test_an_application_that_cannot_be_sent_keeps_the_buyer_on_the_confirmation_
     assert order.status == "pending_payment" and order.payment is None
     page = client.get("/s/demo/checkout/confirm").get_data(as_text=True)
     assert "このお支払い方法をご利用いただけません" in page
+
+
+def test_a_failed_application_can_be_tried_again_on_the_same_order(client, shops, sandbox):
+    from cart.models import DeferredSettings
+    settings = db.session.scalar(select(DeferredSettings).where(
+        DeferredSettings.shop_id == shop().id, DeferredSettings.method == "atm"))
+    settings.days = 61
+    db.session.commit()
+    to_confirm(client, "atm")
+    apply(client)
+    (order,) = orders()
+    assert application(order.id).stage == "failed"
+    settings = db.session.scalar(select(DeferredSettings).where(
+        DeferredSettings.shop_id == shop().id, DeferredSettings.method == "atm"))
+    settings.days = 30
+    db.session.commit()
+    response = apply(client)
+    assert response.headers["Location"].endswith("/checkout/complete")
+    (again,) = orders()
+    assert again.id == order.id and again.status == "awaiting_payment"
+    assert application(order.id).stage == "applied" and _count("010") == 1

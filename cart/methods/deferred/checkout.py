@@ -76,8 +76,9 @@ def apply(shop: Shop, current: Draft, pending_id, form, urls_for) -> Step:
     try:
         with transaction():
             order = write_order(shop, current, pending_id)
+            # an order just made has no application; the rebuilt pending one may have one
             row = db.session.scalar(select(DeferredPayment).where(
-                DeferredPayment.order_id == order.id))
+                DeferredPayment.order_id == order.id)) if order.id == pending_id else None
             if row is None:
                 row = DeferredPayment(shop_id=shop.id, order_id=order.id, method=method.code,
                                       key=key)
