@@ -25,7 +25,6 @@ from cart.extensions import db
 from cart.models import DeferredPayment, OutboxMail, PaymentLog
 from tests.browser.test_checkout import (BUYER, COURIER, expect_at, expect_completed,
                                          fill_buyer, put_in_cart)
-from tests.conftest import POSTGRES_URL
 from tests.integration.http_helpers import wait_until
 
 pytestmark = pytest.mark.browser
@@ -447,11 +446,6 @@ def test_bank_buyer_who_stops_sees_abandoned_and_the_way_back(page: Page, live_s
     expect(admin.locator("#payment-status")).to_have_text("申込中断")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "after 中断 the stopped page offers 「ネットバンク選択画面へ進む」 (docs/deferred-payments.md, "
-    "seed 001: the buyer may come back until the deadline), but the sandbox's "
-    "/_sandbox/bank/select/<token> answers 409 「この決済は「申込中断」です。」 for a payment at 15: "
-    "its bank page opens only at 10 and its pay move takes 10 or 43, never 15"))
 def test_bank_buyer_who_stopped_can_go_back_to_the_bank_page_and_pay(page: Page, live_shop):
     product = live_shop.new_product("demo", "番茶 銀行ネット再開試験", 540)
     to_confirm(page, live_shop, "demo", product, "bank")
@@ -492,13 +486,6 @@ def control(shop, path: str, **body) -> dict:
     return response.json()
 
 
-@pytest.mark.xfail(not POSTGRES_URL, strict=True, reason=(
-    "on SQLite the deadline of a コンビニ/ATM order is kept 9 hours late: the 030/010 reply's "
-    "date becomes 23:59:59 JST (an aware datetime), DateTime(timezone=True) stores its wall "
-    "time without the offset and it reads back naive, taken as UTC (08:59:59 JST the next day); "
-    "so between 00:00 and 09:00 JST 残り日数 says one day more than the deadline it shows "
-    "(2026-12-02 03:07 JST, 「2026年12月17日(木) 23:59まで」, 残り日数 「あと16日」), and the overdue "
-    "round and the reminder read the later time"))
 def test_deadline_is_kept_as_the_moment_it_ends(page: Page, live_shop):
     product = live_shop.new_product("demo", "茶托 支払期限試験", 1100, tax_rate=10)
     to_confirm(page, live_shop, "demo", product, "atm")
@@ -574,12 +561,6 @@ def test_unpaid_conveni_order_is_cancelled_at_its_deadline_with_the_stock_back(
     both_widths(admin, "admin-order-expired")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the buyer's payment page (signed link, /s/demo/payment/<token>) of an order cancelled at "
-    "its deadline says お支払い状況「支払期限切」 (the 決済ステータス name), while the 受注明細 and "
-    "docs/deferred-payments.md's 決済状況 column say 「支払期限切れ」: payment_view() in "
-    "cart/methods/deferred/checkout.py uses status_name() instead of the status's shown name "
-    "for cancelled orders (61 likewise: 速報取消済 for 入金取消（速報取消）)"))
 def test_buyer_sees_the_deadline_passed_on_the_payment_page(page: Page, live_shop, staff,
                                                             expired_order):
     order = expired_order["order"]

@@ -181,6 +181,21 @@ def test_060_bank_page_abandon_is_15_back_to_the_stop_url(sandbox, paygent):
     assert left.status_code == 303 and left.headers["Location"].startswith(STOP_URL + "?")
     row = payment(sandbox, result.payment_id)
     assert (row["status"], row["status_name"]) == ("15", "申込中断")
+    # the buyer comes back before the deadline (seed 001) and pays
+    again = requests.get(bank.read_handover(result).url, timeout=10)
+    assert again.status_code == 200 and "支払う" in again.text
+    paid = requests.post(bank.read_handover(result).url, data={"action": "pay", "bank": "0001"},
+                         allow_redirects=False, timeout=10)
+    assert paid.status_code == 303 and payment(sandbox, result.payment_id)["status"] == "40"
+
+
+def test_a_bank_payment_left_at_15_still_expires_at_its_deadline(sandbox, paygent):
+    result = apply_bank(paygent, trading_id="bank004", days=1)
+    requests.post(bank.read_handover(result).url, data={"action": "abandon"},
+                  allow_redirects=False, timeout=10)
+    sandbox.control("clock", advance_days=2)
+    assert paygent.inquire(payment_id=result.payment_id).get("payment_status") == "12"
+    assert requests.get(bank.read_handover(result).url, timeout=10).status_code == 410
 
 
 def test_050_posts_the_buyer_on_to_the_chosen_bank(sandbox, paygent):

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -172,7 +172,9 @@ def _book(row: DeferredPayment, applied, shop_id: int, order_id: int, method, so
     thanks mail, which shows the lines, queued with it)."""
     row.stage, row.finished_at = "applied", utcnow()
     row.lines = json.dumps([list(pair) for pair in applied.lines], ensure_ascii=False)
-    row.deadline, row.handover_url = applied.deadline, applied.handover_url or ""
+    # stored in UTC, as every time is (SQLite keeps no offset)
+    row.deadline = applied.deadline.astimezone(timezone.utc) if applied.deadline else None
+    row.handover_url = applied.handover_url or ""
     db.session.flush()
     order = db.session.get(Order, order_id)
     accept_payment(order, method.lib, None, applied.payment_id, lib.APPLIED, order.total, source)
@@ -283,8 +285,8 @@ def payment_view(shop_id: int, order_id: int | None = None, number: str | None =
     row, number, total, order_status, payment_name, status, shop_code = found
     method = registry.get(row.method).lib
     if order_status == "cancelled":
-        shown = method.status_name(status) if status in (lib.EXPIRED, lib.DETECTION_CANCELLED) \
-            else "ご注文取消し"
+        closed = method.status(status) if status else None
+        shown = closed.shown if closed is not None and closed.closes_order else "ご注文取消し"
     elif status:
         shown = method.status(status).shown or method.status_name(status)
     else:

@@ -117,8 +117,10 @@ def details(payment) -> dict:
 
 
 def settle(store, db, payment, now):
-    """A payment still at 申込済 when its deadline has passed is 支払期限切."""
-    if (payment["status"] == lib.APPLIED and payment["pending_target"] == lib.EXPIRED
+    """A payment still at 申込済 (or 申込中断: the buyer may come back) when its deadline has
+    passed is 支払期限切."""
+    if (payment["status"] in (lib.APPLIED, lib.ABANDONED)
+            and payment["pending_target"] == lib.EXPIRED
             and now >= (payment["pending_until"] or 0)):
         payment = update_payment(db, payment, now, status=lib.EXPIRED, closed_at=now,
                                  pending_target="", pending_until=None)
@@ -128,7 +130,7 @@ def settle(store, db, payment, now):
 
 #: what may follow what, and the payment types each move is for
 MOVES = {
-    "pay": {lib.APPLIED: lib.CLEARED, lib.DETECTED: lib.CLEARED},
+    "pay": {lib.APPLIED: lib.CLEARED, lib.DETECTED: lib.CLEARED, lib.ABANDONED: lib.CLEARED},
     "detect": {lib.APPLIED: lib.DETECTED},
     "cancel_detection": {lib.DETECTED: lib.DETECTION_CANCELLED},
     "abandon": {lib.APPLIED: lib.ABANDONED},
@@ -161,6 +163,8 @@ def move(store, payment_id: int, action: str):
             raise NotNow(f"決済ステータスが「{method.status_name(payment['status'])}」のため、"
                          f"{MOVE_NAMES[action]}できません。")
         changes = {"status": target, "pending_target": "", "pending_until": None}
+        if target == lib.ABANDONED:  # the deadline still runs: the buyer may come back
+            changes = {"status": target}
         if target in (lib.CLEARED, lib.DETECTED) and payment["captured_at"] is None:
             changes["captured_at"] = now
         if NAMES[payment["payment_type"]].status(target).closes_order:
@@ -348,7 +352,7 @@ def bank_select(token):
         return _page("ネットバンク選択", "<p class=\"error\">決済が見つかりません。</p>", 404)
     with store.write() as db:
         payment = settle(store, db, payment, store.now())
-    if payment["status"] != lib.APPLIED:
+    if payment["status"] not in (lib.APPLIED, lib.ABANDONED):
         return _closed_page(payment)
     return _bank_page(payment)
 
@@ -356,7 +360,8 @@ def bank_select(token):
 @pages.post("/bank/select/<token>")
 def bank_answer(token):
     """支払う (with a bank chosen) → 40 and back to the shop's return_url; 中断 → 15 and back to
-    its stop_return_url. Once only."""
+    its stop_return_url. A buyer who left may come back and pay until the deadline (seed 001);
+    once paid, the page is closed."""
     payment = _bank_payment(token)
     if payment is None:
         return _page("ネットバンク選択", "<p class=\"error\">決済が見つかりません。</p>", 404)
@@ -364,7 +369,14 @@ def bank_answer(token):
     if not abandon and request.form.get("bank") not in BANKS:
         return _bank_page(payment, "お支払いに使う金融機関を選択してください。", 400)
     try:
-        payment = move(sandbox().store, payment["payment_id"], "abandon" if abandon else "pay")
+        if abandon and payment["status"] == lib.ABANDONED:  # left again: nothing moves
+            store = sandbox().store
+            with store.write() as db:
+                payment = settle(store, db, payment, store.now())
+            if payment["status"] != lib.ABANDONED:
+                raise NotNow("")
+        else:
+            payment = move(sandbox().store, payment["payment_id"], "abandon" if abandon else "pay")
     except NotNow:
         return _closed_page(get_payment(sandbox().store.db, payment["payment_id"]))
     data = details(payment)
