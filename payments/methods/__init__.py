@@ -13,13 +13,14 @@ from .atm import ATM
 from .bank import BANK
 from .basic import BANK_TRANSFER, COD
 from .card import CARD
+from .carrier import CARRIER
 from .conveni import CONVENI
 from .paidy import PAIDY
 
 #: Every method the cart offers, in the order the settings list them.
 ALL: tuple[Method, ...] = (PAIDY, CARD, CONVENI, ATM, BANK, BANK_TRANSFER, COD)
 #: Methods built in the library that the cart does not offer or list yet.
-PREVIEW: tuple[Method, ...] = ()
+PREVIEW: tuple[Method, ...] = (CARRIER,)
 CODES = tuple(m.code for m in ALL)
 _BY_CODE = {m.code: m for m in (*ALL, *PREVIEW)}
 

@@ -44,6 +44,9 @@ class PaymentState:
     captured_at: datetime | None
     in_flight: bool = False         # an operation was sent and its outcome is not settled
     refunded: int = 0               # refunded so far through partial refunds
+    # which of the method's variants the payment is (a carrier payment's 携帯キャリア); "" for
+    # a method without variants, or when it is not known (then no variant's rule applies)
+    variant: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ class Status:
     stamps: str = ""          # the payment's time this status records when first reached
     # reaching it cancels the order (注文取消し) and gives its stock back (seed 003 §2.3 ※1)
     closes_order: bool = False
+    # ペイジェント状況 of this status once the amount was changed ("": the method's
+    # ``changed_labels`` decide)
+    changed_label: str = ""
 
 
 SINCE_NAMES = {"authorized_at": "オーソリ", "captured_at": "売上確定"}
@@ -112,6 +118,15 @@ class Transition:
     # set: PAYGENT makes a new payment at ``target`` (its reply names the new payment_id) and
     # leaves the old one at this status; the order uses the new payment from then on
     replaced_status: str | None = None
+    # set: the new amount must be lower than the current one (a carrier's 補正売上)
+    lower_only: bool = False
+    # the method's variants it applies to (empty: every payment of the method, whatever its
+    # variant); a payment whose variant is not listed cannot take it
+    variants: frozenset = frozenset()
+
+    def applies_to(self, variant: str | None) -> bool:
+        """Whether the transition is one a payment of ``variant`` has (None: any variant)."""
+        return variant is None or not self.variants or variant in self.variants
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,10 @@ class Method:
     # 対応状況 of an order placed with the method ("": the cart's usual 新規受付; the deferred
     # methods' orders start as 入金待ち, seed 001)
     order_created_as: str = ""
+    # the method's variants (code → name: a carrier payment's 携帯キャリア) where transitions
+    # differ by variant (``Transition.variants``); ``variant_label`` names what they are
+    variants: dict = field(default_factory=dict, compare=False, repr=False)
+    variant_label: str = ""
     _by_code: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -168,6 +187,8 @@ class Method:
         """ペイジェント状況 (seed 003 §2.2.1) of a payment at ``code``."""
         status = self.status(code)
         label = status.paygent_label if status is not None else ""
+        if amount_changed and status is not None and status.changed_label:
+            return status.changed_label
         return self.changed_labels.get(label, label) if amount_changed else label
 
     def paid_statuses(self) -> frozenset:
@@ -189,17 +210,24 @@ class Method:
     def actions(self) -> tuple[str, ...]:
         return tuple(a for a in ALL_ACTIONS if any(t.action == a for t in self.transitions))
 
-    def transition(self, status: str, action: str) -> Transition | None:
-        return next((t for t in self.transitions
-                     if t.source == status and t.action == action), None)
+    def variant_name(self, variant: str) -> str:
+        return self.variants.get(variant, variant)
 
-    def _candidates(self, action: str) -> list[Transition]:
-        return [t for t in self.transitions if t.action == action]
+    def transition(self, status: str, action: str,
+                   variant: str | None = None) -> Transition | None:
+        """The transition ``action`` takes from ``status`` (for a payment of ``variant``; None:
+        whichever variant has it)."""
+        return next((t for t in self.transitions if t.source == status
+                     and t.action == action and t.applies_to(variant)), None)
+
+    def _candidates(self, action: str, variant: str | None = None) -> list[Transition]:
+        return [t for t in self.transitions if t.action == action and t.applies_to(variant)]
 
     def lapsed(self, state: PaymentState, now: datetime) -> Window | None:
         """The window that has closed on the payment's current status, if any."""
         for t in self.transitions:
-            if t.window is not None and t.window.closed(state, t.source, now):
+            if (t.window is not None and t.applies_to(state.variant)
+                    and t.window.closed(state, t.source, now)):
                 return t.window
         return None
 
@@ -209,7 +237,7 @@ class Method:
             return frozenset()
         return frozenset(
             t.action for t in self.transitions
-            if t.source == state.status
+            if t.source == state.status and t.applies_to(state.variant)
             and not (t.window and t.window.closed(state, t.source, now))
             and (t.partial_target is None or state.amount > 0))
 
@@ -223,18 +251,24 @@ class Method:
             raise RuleViolation("この受注には処理結果を確認中の操作があります。"
                                 "「最新の状態を取得」で結果を確認してから操作してください。")
         name = action_name(action)
+        if self.variants and state.variant not in self.variants:
+            raise RuleViolation(f"{self.variant_label or '決済の種類'}が確認できないため、"
+                                f"{name}はできません。")
+        candidates = self._candidates(action, state.variant)
+        if not candidates:
+            raise RuleViolation(f"{self.variant_name(state.variant)}では{name}はできません。")
         for t in candidates:
             if t.window and t.window.closed(state, t.source, now):
                 raise RuleViolation(t.window.message.format(action=name))
-        transition = self.transition(state.status, action)
+        transition = self.transition(state.status, action, state.variant)
         if transition is None:
-            hint = candidates[0].hint
+            hint = next((t.hint for t in candidates if t.hint), "")
             raise RuleViolation(f"決済状況が「{self.display_status(state, now)}」のため、"
                                 f"{name}はできません。{hint}")
         if transition.partial_target is not None and state.amount <= 0:
             raise RuleViolation(f"{name}可能額がないため、{name}はできません。")
         if transition.new_amount:
-            _check_new_amount(state, amount)
+            _check_new_amount(state, amount, transition.lower_only)
         if amount is not None and transition.partial_target is not None:
             if isinstance(amount, bool) or not isinstance(amount, int):
                 raise RuleViolation(f"{name}額は半角数字（整数）で入力してください。")
@@ -243,32 +277,33 @@ class Method:
             if amount > state.amount:
                 raise RuleViolation(f"{name}額が{name}可能額（{state.amount:,}円）を超えています。")
 
-    def operation_name(self, status: str, action: str) -> str:
+    def operation_name(self, status: str, action: str, variant: str | None = None) -> str:
         """What staff call ``action`` from ``status`` (a card's キャンセル after capture is its
         売上取消, its 金額変更 an オーソリ変更 or a 売上変更)."""
-        transition = self.transition(status, action)
+        transition = self.transition(status, action, variant)
         return (transition.name if transition is not None and transition.name
                 else action_name(action))
 
-    def replaced(self, status: str, action: str) -> str | None:
+    def replaced(self, status: str, action: str, variant: str | None = None) -> str | None:
         """Where the old payment is left when the action replaces it by a new one (None: the
         action moves the payment itself)."""
-        transition = self.transition(status, action)
+        transition = self.transition(status, action, variant)
         return transition.replaced_status if transition is not None else None
 
-    def after(self, status: str, action: str, partial: bool = False) -> str:
+    def after(self, status: str, action: str, partial: bool = False,
+              variant: str | None = None) -> str:
         """The status the payment the order uses is in after a successful operation."""
-        transition = self.transition(status, action)
+        transition = self.transition(status, action, variant)
         if transition is None:
             raise RuleViolation("この操作は行えません。")
         if partial and transition.partial_target is not None:
             return transition.partial_target
         return transition.target
 
-    def settled(self, action: str) -> tuple[frozenset, frozenset]:
+    def settled(self, action: str, variant: str | None = None) -> tuple[frozenset, frozenset]:
         """What a 094 answer means for an operation of this kind: (done, still waiting)."""
         done, waiting = set(), set()
-        for t in self._candidates(action):
+        for t in self._candidates(action, variant):
             done |= t.settles_as
             if t.waiting:
                 waiting.add(t.waiting)
@@ -290,8 +325,9 @@ class Method:
         return name
 
 
-def _check_new_amount(state: PaymentState, amount) -> None:
-    """A new amount for the payment: an int of yen, 1 up, other than what it holds now."""
+def _check_new_amount(state: PaymentState, amount, lower_only: bool = False) -> None:
+    """A new amount for the payment: an int of yen, 1 up, other than what it holds now (and
+    below it when ``lower_only``)."""
     if amount is None:
         raise RuleViolation("変更後の金額を入力してください。")
     if isinstance(amount, bool) or not isinstance(amount, int):
@@ -300,3 +336,6 @@ def _check_new_amount(state: PaymentState, amount) -> None:
         raise RuleViolation("変更後の金額は1円以上で入力してください。")
     if amount == state.amount:
         raise RuleViolation(f"変更後の金額が現在の金額（{state.amount:,}円）と同じです。")
+    if lower_only and amount > state.amount:
+        raise RuleViolation(f"変更後の金額は現在の金額（{state.amount:,}円）より低い金額で"
+                            "入力してください。")
