@@ -7,7 +7,8 @@ from cart.extensions import db
 
 from .base import ShopOwned, utcnow
 
-BULK_ACTIONS = {"capture": "売上確定処理"}
+#: 処理内容: an operation of the payment rules (cart.operations), run on up to 50 orders at once
+BULK_ACTIONS = {"capture": "売上確定処理", "cancel": "取消処理"}
 
 
 class BulkRun(ShopOwned, db.Model):

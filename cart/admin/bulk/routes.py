@@ -12,33 +12,40 @@ from cart.tenancy import get_or_404
 PAGE = 100
 
 
+def _action(value) -> str:
+    """The 処理内容 a page is for (売上確定処理 unless another is named)."""
+    return value if value in BULK_ACTIONS else "capture"
+
+
 @bp.get("/")
 def index():
-    """未処理一覧 with a checkbox per order."""
+    """未処理一覧 of one 処理内容 (売上確定処理 / 取消処理), with a checkbox per order."""
+    action = _action(request.args.get("action"))
     # past the last page a page is empty; a huge number would overflow the OFFSET
     page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
-    rows = db.session.scalars(services.unprocessed(current_user.shop_id)
+    rows = db.session.scalars(services.unprocessed(current_user.shop_id, action)
                               .limit(PAGE + 1).offset((page - 1) * PAGE)).all()
     selected = set(request.args.getlist("ids"))
     return render_template("admin/bulk/index.html", rows=rows[:PAGE], more=len(rows) > PAGE,
                            page=page, form=FlaskForm(), selected=selected,
-                           limit=services.MAX_ORDERS)
+                           limit=services.MAX_ORDERS, action=action, actions=BULK_ACTIONS)
 
 
 @bp.post("/action")
 def choose_action():
-    """「処理対象を確定し次へ」: check the selection, then choose 処理内容."""
+    """「処理対象を確定し次へ」: check the selection against the list's 処理内容, then show it."""
     form = FlaskForm()
     ids = request.form.getlist("ids")
+    action = _action(request.form.get("action"))
     if not form.validate_on_submit():
-        return redirect(url_for("bulk.index"))
+        return redirect(url_for("bulk.index", action=action))
     try:
-        orders = services.checked_selection(current_user.shop_id, ids)
+        orders = services.checked_selection(current_user.shop_id, ids, action)
     except services.BulkError as error:
         flash(str(error), "error")
-        return redirect(url_for("bulk.index", ids=ids[:500]))
+        return redirect(url_for("bulk.index", ids=ids[:500], action=action))
     return render_template("admin/bulk/action.html", orders=orders, form=form,
-                           actions=BULK_ACTIONS)
+                           actions=BULK_ACTIONS, action=action)
 
 
 @bp.post("/confirm")
@@ -53,10 +60,10 @@ def confirm():
         flash("処理内容を選択してください。", "error")
         return redirect(url_for("bulk.index", ids=ids[:500]))
     try:
-        orders = services.checked_selection(current_user.shop_id, ids)
+        orders = services.checked_selection(current_user.shop_id, ids, action)
     except services.BulkError as error:
         flash(str(error), "error")
-        return redirect(url_for("bulk.index", ids=ids[:500]))
+        return redirect(url_for("bulk.index", ids=ids[:500], action=action))
     return render_template("admin/bulk/confirm.html", orders=orders, form=form, action=action,
                            action_name=BULK_ACTIONS[action], token=services.new_token())
 
@@ -68,9 +75,10 @@ def run():
     token = request.form.get("token", "")
     if not form.validate_on_submit() or not token or len(token) > 64:
         return redirect(url_for("bulk.index"))
+    action = request.form.get("action", "capture")
     try:
         started = services.start(current_user.shop_id, current_user, token,
-                                 request.form.getlist("ids"))
+                                 request.form.getlist("ids"), services.checked_action(action))
     except services.BulkError as error:
         flash(str(error), "error")
         return redirect(url_for("bulk.index"))

@@ -1,8 +1,11 @@
-"""外部決済一括処理 (B1–B4): the 未処理一覧, runs tracked as rows, executed in the background.
+"""外部決済一括処理 (B1–B4): the 未処理一覧 of each 処理内容 (売上確定処理, 取消処理), runs tracked
+as rows, executed in the background.
 
-Each order goes through the same exactly-once capture as the order page (cart.operations), in
-its own transactions, so one failure stays one failure and two overlapping runs (or a run and a
-click on the order page) capture an order once; the loser counts it as done.
+Each order goes through the same exactly-once operation as the order page (cart.operations),
+in its own transactions, so one failure stays one failure and two overlapping runs (or a run and
+a click on the order page) send one telegram for an order; the loser counts it as done when the
+operation it wanted has been done, and as refused otherwise. Which orders a 処理内容 lists is the
+SQL form of the methods' transition tables (every method, no method named).
 """
 import logging
 import queue
@@ -24,6 +27,7 @@ from cart.models.bulk import log_text
 from cart.models.base import utcnow
 from payments import methods
 from payments.methods import CAPTURE
+from cart.models.bulk import BULK_ACTIONS
 
 log = logging.getLogger("cart.bulk")
 MAX_ORDERS = 50
@@ -35,25 +39,28 @@ class BulkError(Exception):
     """A selection that cannot run; the message says why, in Japanese."""
 
 
-def unprocessed(shop_id: int):
-    """未処理一覧: created under オーソリのみ, its payment where its method can capture it (and
-    still within the method's window), in any list (completed and cancelled too), buyer done
-    paying."""
+def unprocessed(shop_id: int, action: str = CAPTURE):
+    """未処理一覧 of a 処理内容: orders whose payment its method lets run ``action`` now (within
+    the method's window), in any list (completed and cancelled
+    too), buyer done paying; for 売上確定処理 only those created under オーソリのみ (the others
+    are captured automatically)."""
+    conditions = [Order.shop_id == shop_id, Order.status != "pending_payment",
+                  Payment.paygent_payment_id != "", _allowing(action)]
+    if action == CAPTURE:
+        conditions.append(Order.capture_mode == "auth")
     return select(Order).join(Payment, Payment.order_id == Order.id).options(
-        contains_eager(Order.payment)).where(
-        Order.shop_id == shop_id, Order.capture_mode == "auth",
-        Order.status != "pending_payment", Payment.paygent_payment_id != "",
-        _capturable(),
-    ).order_by(Order.created_at.desc(), Order.id.desc())
+        contains_eager(Order.payment)).where(*conditions).order_by(
+        Order.created_at.desc(), Order.id.desc())
 
 
-def _capturable():
-    """Payments their method's transition table lets capture now, as one SQL condition."""
+def _allowing(action: str):
+    """Payments their method's transition table lets run ``action`` now, as one SQL
+    condition."""
     now = utcnow()
     conditions = []
     for method in methods.ALL:
         for t in method.transitions:
-            if t.action != CAPTURE:
+            if t.action != action:
                 continue
             condition = and_(Payment.method == method.code, Payment.status == t.source)
             if t.window is not None:
@@ -63,8 +70,15 @@ def _capturable():
     return or_(*conditions) if conditions else Payment.id.is_(None)
 
 
-def checked_selection(shop_id: int, raw_ids: list[str]) -> list[Order]:
-    """The chosen orders, in list order; at most 50, each still in the 未処理一覧."""
+def checked_action(action: str) -> str:
+    if action not in BULK_ACTIONS:
+        raise BulkError("処理内容を選択してください。")
+    return action
+
+
+def checked_selection(shop_id: int, raw_ids: list[str], action: str = CAPTURE) -> list[Order]:
+    """The chosen orders, in list order; at most 50, each still in the 未処理一覧 of the
+    処理内容."""
     raw = [str(i) for i in raw_ids if str(i).strip()]
     if not raw:
         raise BulkError("処理を行う受注を選択してください。")
@@ -75,22 +89,25 @@ def checked_selection(shop_id: int, raw_ids: list[str]) -> list[Order]:
     if len(ids) > MAX_ORDERS:
         raise BulkError(f"一度に処理できるのは{MAX_ORDERS}件までです（{len(ids)}件選択されています）。"
                         f"選択を{MAX_ORDERS}件以下にしてください。")
-    orders = db.session.scalars(unprocessed(shop_id).where(Order.id.in_(ids))).all()
+    orders = db.session.scalars(unprocessed(shop_id, checked_action(action)).where(
+        Order.id.in_(ids))).all()
     if len(valid) < len(raw) or len(orders) != len(ids):
-        raise BulkError("選択した受注の中に、処理済みまたは対象外になった受注があります。"
-                        "未処理一覧を確認して、もう一度選択してください。")
+        raise BulkError(f"選択した受注の中に、処理済みまたは「{BULK_ACTIONS[action]}」の対象外に"
+                        "なった受注があります。未処理一覧を確認して、もう一度選択してください。")
     return orders
 
 
-def start(shop_id: int, staff, token: str, raw_ids: list[str]) -> BulkRun:
+def start(shop_id: int, staff, token: str, raw_ids: list[str],
+          action: str = CAPTURE) -> BulkRun:
     """Record the run and queue it. The same token (a re-post, a double click) gets the same
     run back instead of a second one."""
     existing = db.session.scalar(select(BulkRun).where(BulkRun.shop_id == shop_id,
                                                        BulkRun.token == token))
     if existing is not None:
         return existing
-    orders = checked_selection(shop_id, raw_ids)
-    run = BulkRun(shop_id=shop_id, token=token, staff_id=staff.id, total=len(orders))
+    orders = checked_selection(shop_id, raw_ids, action)
+    run = BulkRun(shop_id=shop_id, token=token, staff_id=staff.id, total=len(orders),
+                  action=action)
     db.session.add(run)
     try:
         db.session.flush()
@@ -110,7 +127,7 @@ def new_token() -> str:
 
 
 def execute(run_id: int) -> None:
-    """The job: capture every order of the run still to do. The orders are claimed up front
+    """The job: run the run's operation on every order still to do. The orders are claimed up front
     (the first slots' worth in one transaction, the rest in a second one while the first
     telegrams are out); a bounded number of slots only send telegrams, and each result is
     booked with the run's item and the order's 変更履歴 line in one transaction. An order
@@ -125,12 +142,13 @@ def execute(run_id: int) -> None:
         return
     run = db.session.get(BulkRun, run_id)
     pending = [(i.id, i.order_id) for i in run.items if i.outcome == "pending"]
-    shop_id, staff_id = run.shop_id, run.staff_id
+    shop_id, staff_id, action = run.shop_id, run.staff_id, run.action
     width = max(1, int(app.config.get("BULK_CONCURRENCY", 8)))
     first, rest = pending[:width], pending[width:]
-    claims = _claim_all(shop_id, staff_id, first)
+    claims = _claim_all(shop_id, staff_id, first, action)
     replies: queue.Queue = queue.Queue()
-    booker = threading.Thread(target=_book_replies, args=(app, run_id, staff_id, replies),
+    booker = threading.Thread(target=_book_replies,
+                              args=(app, run_id, staff_id, action, replies),
                               name=f"bulk-{run_id}-book")
     booker.start()
 
@@ -145,7 +163,7 @@ def execute(run_id: int) -> None:
             return
         with app.app_context():
             try:
-                _capture_item(shop_id, staff_id, item_id)
+                _run_item(shop_id, staff_id, item_id, action)
             except Exception:  # one order's failure must not stop the others
                 log.exception("bulk run %s item %s", run_id, item_id)
                 _finish_item(item_id, "failed", "E999", "システムエラー")
@@ -156,7 +174,7 @@ def execute(run_id: int) -> None:
         with ThreadPoolExecutor(max_workers=width, thread_name_prefix=f"bulk-{run_id}") as pool:
             sent = [pool.submit(one, item_id) for item_id, _ in first]
             if rest:
-                claims.update(_claim_all(shop_id, staff_id, rest))
+                claims.update(_claim_all(shop_id, staff_id, rest, action))
                 sent += [pool.submit(one, item_id) for item_id, _ in rest]
             for future in sent:
                 future.result()
@@ -168,7 +186,7 @@ def execute(run_id: int) -> None:
     db.session.commit()
 
 
-def _book_replies(app, run_id: int, staff_id: int, replies: queue.Queue) -> None:
+def _book_replies(app, run_id: int, staff_id: int, action: str, replies: queue.Queue) -> None:
     """Book each reply as it comes (the outcome, the run's item, the 変更履歴 line: one
     transaction each), so the sending slots never wait for the database."""
     with app.app_context():
@@ -180,7 +198,7 @@ def _book_replies(app, run_id: int, staff_id: int, replies: queue.Queue) -> None
                         _finish_item(item_id, "failed", "E999", "システムエラー")
                         continue
                     operations.book(claimed, result, also=lambda outcome: _item_booked(
-                        run_id, item_id, staff_id, _KINDS[outcome.kind], outcome.code,
+                        run_id, item_id, staff_id, action, _KINDS[outcome.kind], outcome.code,
                         outcome.message))
                 except Exception:  # one order's failure must not stop the others
                     log.exception("bulk run %s item %s", run_id, item_id)
@@ -193,8 +211,9 @@ def _book_replies(app, run_id: int, staff_id: int, replies: queue.Queue) -> None
 _KINDS = {"done": "success", "failed": "failed", "unknown": "unknown"}
 
 
-def _claim_all(shop_id: int, staff_id: int, pending: list[tuple[int, int]]) -> dict:
-    """Claim the capture of every pending order in one writer transaction: item id → Claimed,
+def _claim_all(shop_id: int, staff_id: int, pending: list[tuple[int, int]],
+               action: str) -> dict:
+    """Claim the operation of every pending order in one writer transaction: item id → Claimed,
     or None for an order that cannot be claimed now (done or held elsewhere: handled one by
     one). Should the transaction fail, every order is handled one by one."""
     from cart.models import Staff
@@ -205,7 +224,7 @@ def _claim_all(shop_id: int, staff_id: int, pending: list[tuple[int, int]]) -> d
         for item_id, order_id in pending:
             try:
                 claims[item_id] = operations.claim_in_transaction(
-                    shop_id, order_id, CAPTURE, staff=staff, source="bulk")
+                    shop_id, order_id, action, staff=staff, source="bulk")
             except operations.Refused:
                 claims[item_id] = None
         db.session.commit()
@@ -216,7 +235,7 @@ def _claim_all(shop_id: int, staff_id: int, pending: list[tuple[int, int]]) -> d
     return claims
 
 
-def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
+def _run_item(shop_id: int, staff_id: int, item_id: int, action: str) -> None:
     from cart.models import Staff
     item = db.session.get(BulkRunItem, item_id)
     staff = db.session.get(Staff, staff_id)
@@ -224,8 +243,7 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
     deadline = time.monotonic() + IN_FLIGHT_WAIT
     while True:
         try:
-            outcome = operations.run(shop_id, order_id, CAPTURE, staff=staff,
-                                     source="bulk")
+            outcome = operations.run(shop_id, order_id, action, staff=staff, source="bulk")
             kind = {"done": "success", "failed": "failed", "unknown": "unknown"}[outcome.kind]
             _finish_item(item_id, kind, outcome.code, outcome.message)
             return
@@ -234,8 +252,9 @@ def _capture_item(shop_id: int, staff_id: int, item_id: int) -> None:
             db.session.expire_all()
             payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
             if payment is not None and \
-                    payment.status in payment.lib.settled(CAPTURE)[0]:
-                _finish_item(item_id, "success", "", "処理済み（他の操作で売上確定済み）")
+                    payment.status in payment.lib.settled(action)[0]:
+                _finish_item(item_id, "success", "",
+                             f"処理済み（他の操作で{BULK_ACTIONS[action]}済み）")
                 return
             if payment is not None and payment.in_flight_attempt_id and \
                     time.monotonic() < deadline:
@@ -254,15 +273,15 @@ def _finish_item(item_id: int, outcome: str, code: str, message: str) -> None:
         begin_write()
         item = db.session.get(BulkRunItem, item_id)
         run = db.session.get(BulkRun, item.run_id)
-        _item_booked(run.id, item_id, run.staff_id, outcome, code, message)
+        _item_booked(run.id, item_id, run.staff_id, run.action, outcome, code, message)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
 
 
-def _item_booked(run_id: int, item_id: int, staff_id: int, outcome: str, code: str,
-                 message: str) -> bool:
+def _item_booked(run_id: int, item_id: int, staff_id: int, action: str, outcome: str,
+                 code: str, message: str) -> bool:
     """In the caller's writer transaction: the item's result, the run's counters and the
     order's 変更履歴 line; once per item, even if a resumed run overlaps the one it replaced."""
     from cart.models import Staff
@@ -277,7 +296,7 @@ def _item_booked(run_id: int, item_id: int, staff_id: int, outcome: str, code: s
     db.session.execute(update(BulkRun).where(BulkRun.id == run_id).values(
         {counter: counter + 1}))
     order = db.session.get(Order, order_id)
-    history.record(order, f"注文番号 : {order.number} 外部決済一括処理（売上確定処理） : "
+    history.record(order, f"注文番号 : {order.number} 外部決済一括処理（{BULK_ACTIONS[action]}） : "
                           f"{log_text(outcome, code)}",
                    db.session.get(Staff, staff_id))
     return True
