@@ -10,11 +10,12 @@ from ..base import SandboxMethod, Telegram
 from .atm import ATM
 from .bank import BANK
 from .card import CARD
+from .carrier import CARRIER
 from .conveni import CONVENI
 from .paidy import PAIDY
 
 #: Every method the sandbox stands in for.
-ALL: tuple[SandboxMethod, ...] = (PAIDY, CARD, CONVENI, ATM, BANK)
+ALL: tuple[SandboxMethod, ...] = (PAIDY, CARD, CONVENI, ATM, BANK, CARRIER)
 _BY_PAYMENT_TYPE = {m.lib.payment_type: m for m in ALL}
 
 
