@@ -158,6 +158,9 @@ class SettingsPage:
     """One deferred method's settings page: its form items (``fields``: a form mixin whose
     field names are ``own``, in their order), hints, defaults for a new setup, and how the
     確認画面 shows each item. ``blueprint()`` makes the page's routes."""
+    #: the form the method's items are mixed into (a page without 支払期限日 and お支払い期限の
+    #: お知らせメール, such as 携帯キャリア決済's, gives its own)
+    base_form = DeferredSettingsForm
 
     def __init__(self, lib, deadline, *, legend: str, fields: type, own: tuple[str, ...],
                  hints: dict | None = None, attrs: dict | None = None,
@@ -174,7 +177,7 @@ class SettingsPage:
         self.draft_kind = f"deferred_{self.code}"
         self.name = f"{self.code}_settings"
         self.drafts = services.Drafts(self.draft_kind, f"{self.name}.form")
-        form_class = type(f"{self.code.title()}SettingsForm", (fields, DeferredSettingsForm),
+        form_class = type(f"{self.code.title()}SettingsForm", (fields, self.base_form),
                           {"deadline_rule": self.rule})
         self.form_class = form_class
         #: whether text the shop types is converted for PAYGENT's pages (the 確認画面 says so)
@@ -196,7 +199,7 @@ class SettingsPage:
         from the 確認画面 (「戻る」, ``?draft=``) it shows that draft's input."""
         shop = current_user.shop
         account = account_for(shop.id)
-        settings = deferred_settings_for(shop.id, self.code)
+        settings = self.settings_for(shop.id)
         form_class = self.form_class if account else self.setup_form_class
         form = form_class(data=self.initial(account, settings, self.method_row(shop.id)))
         submitted = form.is_submitted()
@@ -253,6 +256,10 @@ class SettingsPage:
         return redirect(url_for("payment_settings.index"))
 
     # -- reading and showing ---------------------------------------------------------------
+    def settings_for(self, shop_id: int):
+        """The shop's stored settings row of the method, or None before it is configured."""
+        return deferred_settings_for(shop_id, self.code)
+
     def template(self, name: str) -> str:
         return f"methods/deferred/{name}"
 
