@@ -52,7 +52,8 @@ def accept_payment(order: Order, method: Method, reference: str, paygent_payment
     if payment is None:
         payment = Payment(shop_id=order.shop_id, order_id=order.id, method=method.code,
                           reference=reference or None, amount=amount, status=status,
-                          paygent_payment_id=paygent_payment_id or "", authorized_at=placed_at)
+                          paygent_payment_id=paygent_payment_id or "", authorized_at=placed_at,
+                          variant=registry.get(method.code).variant_for(order))
         known = method.status(status)
         if known is not None and known.stamps:  # e.g. 売上確定日時 of a card's 同時売上
             setattr(payment, known.stamps, placed_at)

@@ -6,8 +6,8 @@ from cart.shops import add_staff, create_shop
 from cart.extensions import db
 from cart.gateway import account_for, notice_url
 from cart.methods.paidy import PAIDY_NOTE
-from cart.models import (CardSettings, DeferredSettings, DeliveryMethod, PaygentAccount,
-                         PaymentMethod, Product, Shop, ShopSettings)
+from cart.models import (CardSettings, CarrierSettings, DeferredSettings, DeliveryMethod,
+                         PaygentAccount, PaymentMethod, Product, Shop, ShopSettings)
 
 DEMO_PASSWORD = "demo1234"
 BANK_INSTRUCTIONS = ("お振込先：サンプル銀行 本店営業部 普通 1234567 サンプルショウカイ\n"
@@ -67,6 +67,9 @@ def seed_demo() -> list[str]:
         db.session.commit()
     for shop, spec, account in seeded:
         _seed_deferred(shop)
+        db.session.commit()
+    for shop, spec, account in seeded:
+        _seed_carrier(shop)
         db.session.commit()
         register_at_sandbox(account, shop)
     return out
@@ -165,6 +168,31 @@ def _seed_deferred(shop: Shop) -> None:
         position += 1
         if courier is not None:
             courier.payment_methods.append(method)
+
+
+def _seed_carrier(shop: Shop) -> None:
+    """携帯キャリア決済 with all three carriers, listed after the card and the deferred methods and
+    accepted by 宅配便 (a shop that already has it, or removed it, keeps its choice)."""
+    listed = db.session.scalars(select(PaymentMethod).where(
+        PaymentMethod.shop_id == shop.id).order_by(PaymentMethod.position, PaymentMethod.id)).all()
+    if any(m.kind == "carrier" for m in listed):
+        return
+    if db.session.scalar(select(CarrierSettings).where(
+            CarrierSettings.shop_id == shop.id)) is None:
+        db.session.add(CarrierSettings(shop_id=shop.id, carriers="docomo,au,softbank",
+                                       sales_mode="auth"))
+    after = [m for m in listed if m.kind in ("card", "conveni", "atm", "bank")]
+    position = max(m.position for m in after) + 1 if after else len(listed) + 1
+    for method in listed:
+        if method.position >= position:
+            method.position += 1
+    method = PaymentMethod(shop_id=shop.id, kind="carrier", position=position, configured=True,
+                           note_on_payment_page=False)
+    db.session.add(method)
+    courier = db.session.scalar(select(DeliveryMethod).where(
+        DeliveryMethod.shop_id == shop.id, DeliveryMethod.name == "宅配便"))
+    if courier is not None:
+        courier.payment_methods.append(method)
 
 
 def register_at_sandbox(account: PaygentAccount, shop: Shop) -> None:

@@ -58,7 +58,7 @@ def state_of(payment: Payment) -> methods.PaymentState:
                               authorized_at=_aware(payment.authorized_at),
                               captured_at=_aware(payment.captured_at),
                               in_flight=payment.in_flight_attempt_id is not None,
-                              refunded=payment.refunded)
+                              refunded=payment.refunded, variant=payment.variant)
 
 
 def fingerprint(payment: Payment) -> str:
@@ -127,7 +127,7 @@ def claim_in_transaction(shop_id, order_id, action, amount=None, staff=None, sou
         payment.lib.check(state, action, now(), amount)
     except methods.RuleViolation as violation:
         raise Refused(str(violation)) from None
-    transition = payment.lib.transition(payment.status, action)
+    transition = payment.lib.transition(payment.status, action, payment.variant)
     if transition is None:  # the rules above refuse this; never send a guessed telegram
         raise Refused("この操作は行えません。")
     full = not transition.new_amount and (amount is None or amount == payment.amount)
@@ -230,8 +230,8 @@ def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
     at = utcnow()
     head = f"注文番号 : {order.number} ペイジェント"
     partial = attempt.amount is not None
-    target = payment.lib.after(payment.status, attempt.action, partial)
-    name = payment.lib.operation_name(payment.status, attempt.action)
+    target = payment.lib.after(payment.status, attempt.action, partial, payment.variant)
+    name = payment.lib.operation_name(payment.status, attempt.action, payment.variant)
     if attempt.action == CAPTURE:
         payment.captured_at = at
         text = f"{head} 売上処理を実行 売上金額 : {payment.amount:,}円"
@@ -241,13 +241,15 @@ def _succeeded(attempt, payment, order, new_payment_id: str = "") -> None:
         if name != action_name(CANCEL):  # a name of its own (a card's 売上取消, 023)
             text = f"{head} {name}を実行 取消金額 : {payment.amount:,}円"
     elif attempt.action == CHANGE:
-        # PAYGENT made a new payment for the new amount and cancelled the old one
+        # PAYGENT made a new payment for the new amount and cancelled the old one (a card), or
+        # changed the amount of the same payment (a carrier's 補正売上)
         before, old_id = payment.amount, payment.paygent_payment_id
         payment.amount = attempt.amount
         payment.paygent_payment_id = new_payment_id or payment.paygent_payment_id
         attempt.new_payment_id = new_payment_id
-        text = (f"{head} {name}を実行 金額 : {before:,}円 → {attempt.amount:,}円"
-                f"（新しい取引ID : {payment.paygent_payment_id}、元の取引ID : {old_id}）")
+        text = f"{head} {name}を実行 金額 : {before:,}円 → {attempt.amount:,}円"
+        if payment.paygent_payment_id != old_id:
+            text += f"（新しい取引ID : {payment.paygent_payment_id}、元の取引ID : {old_id}）"
     elif not partial:
         payment.refunded += payment.amount
         payment.refunded_at = at
@@ -347,7 +349,7 @@ def settle(attempt_id: int) -> str:
             history.record(order, f"注文番号 : {order.number} ペイジェント "
                                   f"{_verb(action)}の結果を確認中（処理が中断されたため）",
                            _staff(attempt))
-        done, waiting = payment.lib.settled(action)
+        done, waiting = payment.lib.settled(action, payment.variant)
         if status in waiting:
             outcome = "unknown"
         elif status in done:

@@ -10,10 +10,11 @@ def init_app(app) -> None:
     from cart.methods.atm import ATM_CART
     from cart.methods.bank import BANK_CART
     from cart.methods.card import CARD_CART
+    from cart.methods.carrier import CARRIER_CART
     from cart.methods.conveni import CONVENI_CART
     from cart.methods.paidy import PAIDY_CART
-    for method in (PAIDY_CART, CARD_CART, CONVENI_CART, ATM_CART, BANK_CART, BANK_TRANSFER_CART,
-                   COD_CART):
+    for method in (PAIDY_CART, CARD_CART, CARRIER_CART, CONVENI_CART, ATM_CART, BANK_CART,
+                   BANK_TRANSFER_CART, COD_CART):
         registry.add(method)
         method.register(app)
     app.add_template_global(registry.get, "cart_method")

@@ -67,6 +67,11 @@ class CartMethod:
         """What the admin's order page shows of the payment besides its status."""
         return {}
 
+    def variant_for(self, order) -> str:
+        """The variant of the payment that reaches this order (a carrier payment's carrier);
+        "" for methods without variants."""
+        return ""
+
     def keeps_pending(self, order) -> bool:
         """Whether the 決済処理中 rollback must leave this order alone for now (a payment
         PAYGENT may still hold whose time to pay has not run out)."""

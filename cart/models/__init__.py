@@ -5,6 +5,7 @@ from .gateway import PaygentAccount, PaymentLog, SettingsDraft
 from .store_settings import ShopSettings
 from .card_settings import CardAuthorization, CardSettings
 from .deferred import DeferredPayment, DeferredSettings
+from .carrier_settings import CarrierSettings
 from .delivery import DeliveryMethod
 from .payment_method import PaymentMethod
 from .order import Order, OrderItem, OrderHistory
@@ -15,4 +16,5 @@ __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSett
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
            "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt", "BulkRun",
            "BulkRunItem", "LoginThrottle", "CardSettings",
-           "CardAuthorization", "DeferredSettings", "DeferredPayment"]
+           "CardAuthorization", "DeferredSettings", "DeferredPayment",
+           "CarrierSettings"]

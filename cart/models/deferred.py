@@ -42,7 +42,9 @@ class DeferredSettings(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
 
 
 class DeferredPayment(ShopOwned, db.Model):
-    """An order's application to a deferred method, from the claim to PAYGENT's answer: the
+    """An order's application to a method paid away from the shop (the deferred methods, and
+    the carrier's hand-over to its page, whose ``store`` is the carrier), from the claim to
+    PAYGENT's answer: the
     conditional move out of ``applying`` lets a double click or a re-post send one telegram;
     ``lines`` (JSON: [label, value] pairs) are what the buyer pays with, shown on the
     completion page, in the mail and on the page the mail's signed link opens."""

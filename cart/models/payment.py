@@ -25,6 +25,8 @@ class Payment(ShopOwned, Timestamps, db.Model):
     paygent_payment_id: Mapped[str] = mapped_column(String(18), nullable=False, default="",
                                                     index=True)
     status: Mapped[str] = mapped_column(String(2), nullable=False, default="")
+    # which of the method's variants it is (a carrier payment's 携帯キャリア), "" for none
+    variant: Mapped[str] = mapped_column(String(10), nullable=False, default="")
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
     authorized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -265,7 +265,7 @@ def _settles_in_flight(order: Order, payment: Payment, notice: Notice) -> str:
     partial = attempt.amount is not None
     if attempt.outcome not in ("claimed", "unknown"):
         return "ignored"
-    done, _ = payment.lib.settled(attempt.action)
+    done, _ = payment.lib.settled(attempt.action, payment.variant)
     if notice.payment_status in done and not partial:
         operations._succeeded(attempt, payment, order)
         order.version += 1
@@ -285,7 +285,8 @@ def _other_payment_of_the_order(order: Order, payment: Payment, notice: Notice) 
         return "ignored"
     attempt = db.session.get(PaymentAttempt, payment.in_flight_attempt_id) \
         if payment.in_flight_attempt_id else None
-    transition = payment.lib.transition(payment.status, attempt.action) if attempt else None
+    transition = payment.lib.transition(payment.status, attempt.action, payment.variant) \
+        if attempt else None
     expected = None  # (status, amount) of the payment the in-flight operation makes
     if transition is not None and attempt.amount is not None:
         if transition.new_amount:  # an amount change: the new payment, at the new amount

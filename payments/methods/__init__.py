@@ -18,9 +18,9 @@ from .conveni import CONVENI
 from .paidy import PAIDY
 
 #: Every method the cart offers, in the order the settings list them.
-ALL: tuple[Method, ...] = (PAIDY, CARD, CONVENI, ATM, BANK, BANK_TRANSFER, COD)
+ALL: tuple[Method, ...] = (PAIDY, CARD, CARRIER, CONVENI, ATM, BANK, BANK_TRANSFER, COD)
 #: Methods built in the library that the cart does not offer or list yet.
-PREVIEW: tuple[Method, ...] = (CARRIER,)
+PREVIEW: tuple[Method, ...] = ()
 CODES = tuple(m.code for m in ALL)
 _BY_CODE = {m.code: m for m in (*ALL, *PREVIEW)}
 

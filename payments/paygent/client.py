@@ -36,6 +36,10 @@ PATHS = {
     "030": "/n/conveni/request",
     "050": "/n/bank/request",
     "060": "/n/bank/requestasp",
+    "100": "/n/c/request",
+    "101": "/n/c/request",
+    "102": "/n/c/request",
+    "103": "/n/c/request",
     "091": "/n/ref/paynotice",
     "094": "/n/ref/paymentref",
 }

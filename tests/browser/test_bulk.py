@@ -103,7 +103,7 @@ def is_green(css_colour: str) -> bool:
 def open_bulk(page: Page):
     page.get_by_role("link", name="外部決済一括処理").click()
     expect(page.locator(".admin-main .alert-info")).to_contain_text(
-        "ペイジェント決済（あと払い(ペイディ)・クレジット）の売上確定を一括で行います。")
+        "ペイジェント決済（あと払い(ペイディ)・クレジット・携帯キャリア）の売上確定を一括で行います。")
 
 
 def list_rows(page: Page):

@@ -155,7 +155,7 @@ def test_the_demo_shops_offer_the_card_next_to_paidy(app, client, shops):
         listed = db.session.scalars(select(PaymentMethod).where(
             PaymentMethod.shop_id == shop(code).id).order_by(PaymentMethod.position)).all()
         assert [m.kind for m in listed] == ["paidy", "card", "conveni", "atm", "bank",
-                                            "bank_transfer", "cod"]
+                                            "carrier", "bank_transfer", "cod"]
         assert all(m.configured and m.in_use for m in listed)
         settings = _stored(shop(code).id)
         assert (settings.classes, settings.three_d_secure, settings.merchant_name,
@@ -172,7 +172,7 @@ def test_the_demo_shops_offer_the_card_next_to_paidy(app, client, shops):
     assert [m.id for m in db.session.scalars(select(PaymentMethod).where(
         PaymentMethod.kind == "card").order_by(PaymentMethod.id))] == [7, 8]
     from cart.demo import seed_demo
-    assert seed_demo() == [] and len(db.session.scalars(select(PaymentMethod)).all()) == 14
+    assert seed_demo() == [] and len(db.session.scalars(select(PaymentMethod)).all()) == 16
     shopper = app.test_client()
     add_to_cart(shopper)
     html = shopper.get("/s/demo/cart").get_data(as_text=True)

@@ -9,6 +9,7 @@ from payments.methods import (ALL, BANK_TRANSFER, CARD, COD, CODES, PAIDY, Metho
                               RuleViolation, Status, Transition, Window, get)
 from payments.methods.atm import ATM
 from payments.methods.bank import BANK
+from payments.methods.carrier import CARRIER
 from payments.methods.conveni import CONVENI
 from payments.methods.base import ACTION_NAMES, ACTIONS, ALL_ACTIONS, CAPTURE, REFUND
 
@@ -17,8 +18,9 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
 
 def test_the_methods_in_the_order_the_settings_list_them():
-    assert ALL == (PAIDY, CARD, CONVENI, ATM, BANK, BANK_TRANSFER, COD)
-    assert CODES == ("paidy", "card", "conveni", "atm", "bank", "bank_transfer", "cod")
+    assert ALL == (PAIDY, CARD, CARRIER, CONVENI, ATM, BANK, BANK_TRANSFER, COD)
+    assert CODES == ("paidy", "card", "carrier", "conveni", "atm", "bank", "bank_transfer",
+                     "cod")
 
 
 def test_every_code_is_unique():
@@ -41,7 +43,8 @@ def test_get_of_an_unknown_code_raises_key_error(code):
 
 
 @pytest.mark.parametrize("payment_type, method", [
-    ("22", PAIDY), ("02", CARD), ("03", CONVENI), ("01", ATM), ("05", BANK), ("06", None),
+    ("22", PAIDY), ("02", CARD), ("03", CONVENI), ("01", ATM), ("05", BANK), ("06", CARRIER),
+    ("07", None),
     ("", None), (None, None), ("paidy", None)])
 def test_by_payment_type(payment_type, method):
     assert methods.by_payment_type(payment_type) is method
@@ -59,7 +62,8 @@ def test_telegram_paths():
         **{kind: "/n/card/request" for kind in ("020", "021", "022", "023", "028", "029",
                                                  "450")},
         "030": "/n/conveni/request", "010": "/n/atm/request", "050": "/n/bank/request",
-        "060": "/n/bank/requestasp"}
+        "060": "/n/bank/requestasp",
+        **{kind: "/n/c/request" for kind in ("100", "101", "102", "103")}}
 
 
 def test_no_two_methods_read_the_same_reference_field():

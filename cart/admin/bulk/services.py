@@ -63,6 +63,8 @@ def _allowing(action: str):
             if t.action != action:
                 continue
             condition = and_(Payment.method == method.code, Payment.status == t.source)
+            if t.variants:  # a carrier's own rule
+                condition = and_(condition, Payment.variant.in_(sorted(t.variants)))
             if t.window is not None:
                 since = getattr(Payment, t.window.since)
                 condition = and_(condition, since >= now - t.window.length)
@@ -252,7 +254,7 @@ def _run_item(shop_id: int, staff_id: int, item_id: int, action: str) -> None:
             db.session.expire_all()
             payment = db.session.scalar(select(Payment).where(Payment.order_id == order_id))
             if payment is not None and \
-                    payment.status in payment.lib.settled(action)[0]:
+                    payment.status in payment.lib.settled(action, payment.variant)[0]:
                 _finish_item(item_id, "success", "",
                              f"処理済み（他の操作で{BULK_ACTIONS[action]}済み）")
                 return

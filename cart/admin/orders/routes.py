@@ -83,7 +83,8 @@ def _render_show(order, refund_form=None, error=None, status=200):
         move_form=OrderMoveForm(), error=error, mismatch=mismatch,
         paygent_status=payment.lib.paygent_status(payment.status, changed) if payment else "",
         deadlines=_deadlines(payment, state, allowed) if payment else [],
-        names={a: payment.lib.operation_name(payment.status, a) for a in allowed},
+        names={a: payment.lib.operation_name(payment.status, a, payment.variant)
+               for a in allowed},
         history=order.history), status
 
 
@@ -92,7 +93,7 @@ def _deadlines(payment, state, allowed) -> list[tuple[str, object, str]]:
     window named together: (what, until, why)."""
     found: dict = {}
     for action in (a for a in ALL_ACTIONS if a in allowed):
-        transition = payment.lib.transition(payment.status, action)
+        transition = payment.lib.transition(payment.status, action, payment.variant)
         window = transition.window if transition else None
         since = getattr(state, window.since) if window else None
         if since is not None:

@@ -88,6 +88,7 @@ def apply(shop: Shop, current: Draft, pending_id, form, urls_for) -> Step:
             row.key, row.method, row.stage, row.store = key, method.code, "applying", store
             row.code = row.message = ""
             row.lines, row.handover_url, row.deadline = "[]", "", None
+            row.created_at = utcnow()
             db.session.flush()
             family, given = split_name(order.buyer_name)
             family_kana, given_kana = split_name(order.buyer_kana)
