@@ -1,6 +1,16 @@
 """The one way to write a 変更履歴 line: in the caller's transaction, never committed here."""
+from dataclasses import dataclass
+
 from cart.extensions import db
 from cart.models import OrderHistory
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """What a 変更履歴 line needs of its order, without loading it."""
+    shop_id: int
+    id: int
+    number: str
 
 
 def record(order, text: str, staff=None) -> OrderHistory:

@@ -16,6 +16,18 @@ def finish(number: str, kind: str = "") -> None:
     draft.finish(number, kind)
 
 
+def show_step(step, anchor: str = "", kind: str = ""):
+    """Where a payment step's outcome (``step.kind``: done, pending or failed) takes the buyer:
+    the completion page, the page saying the payment is still being confirmed, or the
+    confirmation page (at ``anchor``) with what went wrong."""
+    if step.kind in ("done", "pending"):
+        finish(step.number, kind)
+        return redirect(url_for("checkout.complete" if step.kind == "done"
+                                else "checkout.pending"))
+    flash(step.message, "error")
+    return redirect(url_for("checkout.confirm") + anchor)
+
+
 def choice_url(shop) -> str:
     """Where the shopper chooses the payment method again."""
     if settings_for(shop.id).cart_type == "three":

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from cart import history, jobs
+from cart.history import OrderRef
 from cart.acceptance import accept_payment
 from cart.checkout.orders import Draft, write_order
 from cart.extensions import begin_write, db, transaction
@@ -76,14 +77,6 @@ class Step:
         if auth is None:
             return cls(kind, **more)
         return cls(kind, auth.key, auth.order_id, number, **more)
-
-
-@dataclass(frozen=True)
-class OrderRef:
-    """What a 変更履歴 line needs of its order, without loading it."""
-    shop_id: int
-    id: int
-    number: str
 
 
 @dataclass(frozen=True)

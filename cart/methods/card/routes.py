@@ -4,7 +4,7 @@ token: the issuer cannot carry it), and the return to the shop's own pages."""
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 
 from cart.checkout import draft
-from cart.checkout.current import current_draft, finish
+from cart.checkout.current import current_draft, show_step
 from cart.checkout.orders import CheckoutError
 from cart.extensions import csrf
 from cart.methods.card.checkout import (CardInputError, Step, returned, secure_return,
@@ -71,9 +71,4 @@ def done(key):
 
 
 def _shown(step: Step):
-    if step.kind in ("done", "pending"):
-        finish(step.number)
-        return redirect(url_for("checkout.complete" if step.kind == "done"
-                                else "checkout.pending"))
-    flash(step.message, "error")
-    return redirect(url_for("checkout.confirm") + "#card")
+    return show_step(step, "#card")

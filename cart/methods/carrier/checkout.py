@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cart import history, jobs
+from cart.history import OrderRef
 from cart.acceptance import accept_payment
 from cart.checkout.orders import Draft, write_order
-from cart.extensions import begin_write, db, transaction
+from cart.extensions import db, transaction
 from cart.gateway import TelegramLog, account_for, client_for
 from cart.methods import registry
 from cart.methods.deferred import lines_of
+from cart.methods.deferred.checkout import locked_application
 from cart.models import DeferredPayment, Order, Shop
 from cart.models.base import utcnow
 from payments.methods import carrier as lib
@@ -52,13 +54,6 @@ class Step:
     url: str = ""               # the carrier's page (redirect)
     html: str = ""              # or the page that takes the buyer there, shown as it stands
     message: str = ""
-
-
-@dataclass(frozen=True)
-class _Ref:
-    shop_id: int
-    id: int
-    number: str
 
 
 def carrier_of(order) -> str:
@@ -104,7 +99,7 @@ def start(shop: Shop, current: Draft, pending_id, form, urls_for) -> Step:
     except IntegrityError:
         db.session.rollback()
         return Step("failed", message=BUSY_MESSAGE)
-    ref = _Ref(shop.id, order_id, number)
+    ref = OrderRef(shop.id, order_id, number)
     telegrams = TelegramLog(shop.id, order_id)
     client = client_for(account_for(shop.id), order_id, telegrams)
     return_url, cancel_url, other_url = urls_for(key)
@@ -115,14 +110,14 @@ def start(shop: Shop, current: Draft, pending_id, form, urls_for) -> Step:
     except (ValueError, TypeError) as refused:  # nothing was sent
         log.info("carrier application of order %s not sent: %s", order_id, refused)
         with telegrams.booking():
-            row = _locked(row_id, "applying")
+            row = locked_application(row_id, "applying")
             if row is not None:
                 _fail(row, ref, "INPUT", UNAVAILABLE_MESSAGE, "申込できませんでした")
         return Step("failed", order_id, number, message=UNAVAILABLE_MESSAGE)
     handover = wire.read_apply(result)
     name = lib.CARRIER_NAMES[carrier]
     with telegrams.booking():
-        row = _locked(row_id, "applying")
+        row = locked_application(row_id, "applying")
         if row is None:
             return Step("failed", order_id, number, message=BUSY_MESSAGE)
         if result.unknown:
@@ -182,10 +177,10 @@ def _settle(row_id: int, how: str = "round") -> Step:
     if not result.ok and result.code != NOT_FOUND:
         telegrams.write_alone()
         return Step("pending", order_id, number)
-    ref = _Ref(shop_id, order_id, number)
+    ref = OrderRef(shop_id, order_id, number)
     name = lib.CARRIER_NAMES.get(carrier, carrier)
     with telegrams.booking():
-        row = _locked(row_id, stage)
+        row = locked_application(row_id, stage)
         order = db.session.get(Order, order_id)
         if row is None:
             return _step(db.session.get(DeferredPayment, row_id), number, order.status)
@@ -204,15 +199,7 @@ def _settle(row_id: int, how: str = "round") -> Step:
         return Step("failed", order_id, number, message=message)
 
 
-def _locked(row_id: int, stage: str) -> DeferredPayment | None:
-    begin_write()
-    row = db.session.scalar(select(DeferredPayment).where(
-        DeferredPayment.id == row_id).with_for_update().execution_options(
-        populate_existing=True))
-    return row if row is not None and row.stage == stage else None
-
-
-def _fail(row: DeferredPayment, ref: _Ref, code: str, message: str, what: str) -> None:
+def _fail(row: DeferredPayment, ref: OrderRef, code: str, message: str, what: str) -> None:
     row.stage, row.code, row.message = "failed", (code or "")[:10], message[:300]
     row.finished_at = utcnow()
     name = lib.CARRIER_NAMES.get(row.store, row.store)

@@ -3,7 +3,7 @@ page sends the buyer back to (authorised, left, anything else)."""
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 
 from cart.checkout import draft
-from cart.checkout.current import current_draft, finish
+from cart.checkout.current import current_draft, show_step
 from cart.checkout.orders import CheckoutError
 from cart.methods import registry
 from cart.methods.carrier import CarrierMethod
@@ -59,9 +59,4 @@ def back(how, key):
 
 
 def _shown(step: Step):
-    if step.kind in ("done", "pending"):
-        finish(step.number)
-        return redirect(url_for("checkout.complete" if step.kind == "done"
-                                else "checkout.pending"))
-    flash(step.message, "error")
-    return redirect(url_for("checkout.confirm") + "#carrier")
+    return show_step(step, "#carrier")

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from cart import history, jobs, mail
+from cart.history import OrderRef
 from cart.acceptance import accept_payment
 from cart.checkout.orders import Draft, write_order
 from cart.extensions import begin_write, db, transaction
@@ -107,13 +108,13 @@ def apply(shop: Shop, current: Draft, pending_id, form, urls_for) -> Step:
     except (ValueError, TypeError) as refused:  # nothing was sent: the input cannot go
         log.info("application of order %s not sent: %s", order_id, refused)
         with telegrams.booking():
-            row = _locked(row_id, "applying")
+            row = locked_application(row_id, "applying")
             if row is not None:
                 _fail(row, number, "INPUT", INPUT_MESSAGE, method.history_name)
         return Step("failed", order_id, number, key, message=INPUT_MESSAGE)
     applied = method.read(result, settings, application)
     with telegrams.booking():
-        row = _locked(row_id, "applying")
+        row = locked_application(row_id, "applying")
         if row is None:  # cannot happen: only the claimant books
             return _step_of_row(row_id)
         name = method.history_name
@@ -194,7 +195,8 @@ def _message(code: str) -> str:
     return FAILED_MESSAGE
 
 
-def _locked(row_id: int, stage: str) -> DeferredPayment | None:
+def locked_application(row_id: int, stage: str) -> DeferredPayment | None:
+    """The application re-read in the writer's transaction, if still at ``stage``."""
     begin_write()
     row = db.session.scalar(select(DeferredPayment).where(
         DeferredPayment.id == row_id).with_for_update().execution_options(
@@ -202,15 +204,8 @@ def _locked(row_id: int, stage: str) -> DeferredPayment | None:
     return row if row is not None and row.stage == stage else None
 
 
-@dataclass(frozen=True)
-class _Ref:
-    shop_id: int
-    id: int
-    number: str
-
-
-def _ref(shop_id: int, order_id: int, number: str) -> _Ref:
-    return _Ref(shop_id, order_id, number)
+def _ref(shop_id: int, order_id: int, number: str) -> OrderRef:
+    return OrderRef(shop_id, order_id, number)
 
 
 # -- what the buyer sees after ordering ------------------------------------------------------
@@ -396,7 +391,7 @@ def settle_application(row_id: int) -> str:
         telegrams.write_alone()
         return "unknown"
     with telegrams.booking():
-        row = _locked(row_id, stage)
+        row = locked_application(row_id, stage)
         if row is None:
             return "unknown"
         if not result.ok:

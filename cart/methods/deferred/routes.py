@@ -4,7 +4,7 @@ that one payment and nothing else)."""
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from cart.checkout import draft
-from cart.checkout.current import current_draft, finish
+from cart.checkout.current import current_draft, finish, show_step
 from cart.checkout.orders import CheckoutError
 from cart.methods import registry
 from cart.methods.deferred import DeferredCartMethod, DeferredInputError
@@ -45,13 +45,10 @@ def _return_urls(key: str) -> tuple[str, str]:
 
 
 def _shown(step: Step, kind: str):
-    if step.kind == "failed":
-        flash(step.message, "error")
-        return redirect(url_for("checkout.confirm") + "#payment-choice")
-    finish(step.number, kind)
-    if step.kind == "handover":
+    if step.kind == "handover":  # the order is placed: the buyer pays on the bank's site
+        finish(step.number, kind)
         return redirect(step.url, code=303)
-    return redirect(url_for("checkout.complete" if step.kind == "done" else "checkout.pending"))
+    return show_step(step, "#payment-choice", kind)
 
 
 @bp.get("/checkout/bank/return/<key>")
