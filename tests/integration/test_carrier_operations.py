@@ -91,3 +91,80 @@ def shops(app, sandbox):
     with app.app_context():
         setup_shops(app, sandbox)
         yield
+
+
+# -- the per-carrier table, cell by cell (seed 003 §2.2.2) ------------------------------------
+# carrier → status → the operations the order page offers and the server sends
+TABLE = {
+    "docomo": {"20": {"capture", "cancel", "change"}, "21": {"capture", "cancel", "change"},
+               "40": set(), "44": {"cancel", "change"}},
+    "au": {"20": {"capture", "cancel", "change"}, "40": {"cancel"}, "44": set()},
+    "softbank": {"20": {"capture", "cancel", "change"}, "21": {"capture", "cancel", "change"},
+                 "40": {"cancel"}, "44": set()},
+}
+CELLS = [(carrier, status, action, action in allowed)
+         for carrier, row in TABLE.items() for status, allowed in row.items()
+         for action in ("capture", "cancel", "change")]
+URLS = {"capture": "capture", "cancel": "cancel-payment", "change": "change-amount"}
+TELEGRAMS = {"capture": "101", "cancel": "102", "change": "103"}
+BUTTONS = {"capture": ">売上確定<", "cancel": "/cancel-payment\"", "change": "/change-amount\""}
+
+
+def _to_status(app, client, sandbox, order, status):
+    """Bring the carrier payment to ``status`` as PAYGENT would (the shop learns it by 094)."""
+    from cart import operations
+    from tests.integration.checkout_helpers import shop
+    payment = payment_of(order)
+    if status == "21":
+        sandbox.control(f"carrier/payments/{payment.paygent_payment_id}/complete_authorization")
+    if status in ("40", "44"):
+        act(client, order, "capture")
+        assert payment_of(order).status == "40"
+    if status == "44":
+        sandbox.control("clock", advance_days=1.5)
+    if status in ("21", "44"):
+        operations.refresh(shop().id, order.id)
+    assert payment_of(order).status == status
+
+
+def _lower_total(client, order):
+    """編集モード: 100円 off, so that 売上変更 has a lower amount to take."""
+    import re
+    from ..conftest import csrf_token
+    page = client.get(f"/admin/orders/{order.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page) or re.search(
+        r'value="(\d+)"[^>]*name="version"', page)
+    response = client.post(f"/admin/orders/{order.id}/edit", data={
+        "csrf_token": csrf_token(page), "version": version.group(1), "adjust_label": "値引き",
+        "adjust10": "-100", "adjust8": "0", "shipping_fee": str(order.shipping_fee)})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("carrier,status,action,allowed", CELLS,
+                         ids=[f"{c}-{s}-{a}" for c, s, a, _ in CELLS])
+def test_each_cell_of_the_carrier_table(app, client, shops, sandbox, staff, carrier, status,
+                                        action, allowed):
+    order = _ordered(app, carrier)
+    staff()
+    _to_status(app, client, sandbox, order, status)
+    if action == "change" and payment_of(order).status in ("20", "21", "44"):
+        _lower_total(client, order)
+    before = len(sandbox.telegrams(TELEGRAMS[action]))
+    page = _page(client, order)
+    state = payment_of(order)
+    forged = f"{state.paygent_payment_id}:{state.status}:{state.amount}"
+    assert (BUTTONS[action] in page) == allowed, page[:2000]
+    response = act(client, order, URLS[action], state=forged)
+    sent = len(sandbox.telegrams(TELEGRAMS[action])) - before
+    if allowed:
+        assert sent == 1
+        assert payment_of(order).status != status or action == "change"
+        if action == "change":
+            db.session.expire_all()
+            (order,) = orders()
+            assert payment_of(order).amount == order.total
+    else:
+        assert sent == 0 and payment_of(order).status == status
+        shown = client.get(response.headers["Location"]).get_data(as_text=True) \
+            if response.status_code == 302 else response.get_data(as_text=True)
+        assert "できません" in shown
