@@ -187,7 +187,8 @@ def test_approved_at_the_carrier_places_the_order(page: Page, live_shop, staff, 
     if shots and carrier == "docomo":
         both_widths(page, "complete")
     order = expect_accepted(live_shop, product, number, carrier, total)
-    assert telegrams(live_shop, order["id"]) == ["100", "094"]
+    # the buyer's return asks PAYGENT (094) unless the notice accepted the order first
+    assert telegrams(live_shop, order["id"]) in (["100", "094"], ["100"])
     assert live_shop.stock(product) == stock - 1
     assert [to for to, _ in order["mails"]].count(order["email"]) == 1  # the thanks mail
     [at_sandbox] = live_shop.sandbox_payments(shop_code, number)
@@ -220,7 +221,7 @@ def test_declined_or_abandoned_goes_back_to_the_confirmation_and_a_second_try_is
 
     expect_at(page, live_shop, shop_code, "/checkout/confirm", "#carrier")
     expect_confirm(page, live_shop, shop_code)
-    expect(page.locator(".alert", has_text=message)).to_be_visible()
+    expect(page.locator("#carrier .choice-error", has_text=message)).to_be_visible()
     # nothing entered is lost: the cart, the buyer and the carrier chosen
     expect(page.locator("table.grid")).to_contain_text(f"玉露 キャリア{action}試験")
     expect(page.locator("tr.grand td")).to_have_text(f"{total:,}円")
@@ -238,7 +239,8 @@ def test_declined_or_abandoned_goes_back_to_the_confirmation_and_a_second_try_is
     number = expect_completed(page, live_shop, shop_code)
     assert number == waiting["number"]  # the same order, tried again
     order = expect_accepted(live_shop, product, number, "docomo", total)
-    assert telegrams(live_shop, order["id"]) == ["100", "094", "100", "094"]
+    assert telegrams(live_shop, order["id"]) in (["100", "094", "100", "094"],
+                                                 ["100", "094", "100"])
     assert len(live_shop.sandbox_payments(shop_code, number)) == 2
     assert live_shop.stock(product) == stock - 1
     expect_order_page(staff(shop_code), live_shop, order)
@@ -258,7 +260,7 @@ def test_double_click_on_order_makes_one_application(page: Page, live_shop):
     page.get_by_role("button", name="承認する", exact=True).click()
     number = expect_completed(page, live_shop, "demo")
     order = expect_accepted(live_shop, product, number, "docomo", total)
-    assert telegrams(live_shop, order["id"]) == ["100", "094"]
+    assert telegrams(live_shop, order["id"]) in (["100", "094"], ["100"])
 
 
 IN_VIEW = """(selector) => {
@@ -268,12 +270,6 @@ IN_VIEW = """(selector) => {
 }"""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "back from the carrier's page the shop redirects to /s/<shop>/checkout/confirm#carrier: the "
-    "browser scrolls to the carrier choice while the message (「携帯キャリアでのお手続きが中断されました。"
-    "…」) is the flash at the top of the page, above the viewport (1280×900, zero-step cart: "
-    "scrollY 361, the alert at top -271 / bottom -226 px): the buyer does not see why they are "
-    "back"))
 def test_the_message_is_in_view_when_the_buyer_comes_back(page: Page, live_shop):
     product = live_shop.new_product("demo", "番茶 キャリア戻り表示試験", 540)
     to_confirm(page, live_shop, "demo", product)
@@ -282,8 +278,8 @@ def test_the_message_is_in_view_when_the_buyer_comes_back(page: Page, live_shop)
     carrier_page(page, live_shop, "demo", "au", 540 + SHIPPING)
     page.get_by_role("button", name="中断してショップに戻る", exact=True).click()
     expect_at(page, live_shop, "demo", "/checkout/confirm", "#carrier")
-    alert = page.locator(".alert", has_text=ABANDONED)
+    alert = page.locator("#carrier .choice-error", has_text=ABANDONED)  # next to the choice
     expect(alert).to_be_visible()
     expect(carriers_box(page)).to_be_in_viewport()  # the fragment's scroll has happened
-    seen = page.evaluate(IN_VIEW, ".store-main .alert")
+    seen = page.evaluate(IN_VIEW, "#carrier .choice-error")
     assert seen["bottom"] > 0 and seen["top"] < seen["height"], seen
