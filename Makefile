@@ -49,15 +49,22 @@ system-test-deps:
 	@dpkg -s $(TEST_DEBS) >/dev/null 2>&1 || \
 	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_DEBS))
 
+# Both passes run on PYTEST_WORKERS processes (pytest-xdist; one per core here), each test file
+# on one of them, so a file's module fixtures (a live shop, a browser) are made once; every
+# worker has its own sandbox, databases (a PostgreSQL template of its own) and job queue.
+# PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 test: install system-test-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 	@echo "== unit and integration tests again, on PostgreSQL + Redis =="
 	@dir=$$(mktemp -d /tmp/cart-pg.XXXXXX); chmod 755 $$dir; \
 	  url=$$(scripts/pg-test-server.sh start $$dir $(PG_PORT)) || { cat $$dir/server.log; exit 1; }; \
 	  redis=$$(scripts/redis-test-server.sh start $$dir/redis $(REDIS_PORT)) || \
 	    { scripts/pg-test-server.sh stop $$dir; exit 1; }; \
 	  TEST_POSTGRES_URL=$$url TEST_REDIS_URL=$$redis \
-	    $(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS); \
+	    $(BIN)/python -m pytest tests/unit tests/integration $(XDIST) $(PYTEST_ARGS); \
 	  status=$$?; scripts/redis-test-server.sh stop $$dir/redis; \
 	  scripts/pg-test-server.sh stop $$dir; rm -rf $$dir; exit $$status
 

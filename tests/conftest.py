@@ -59,7 +59,9 @@ def network_guard(monkeypatch):
 # With TEST_POSTGRES_URL (a server URL) the suite runs on PostgreSQL: one database migrated
 # once as a template, and a fresh copy of it for every test.
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
-TEMPLATE_DB = "cart_test_template"
+# one template per pytest-xdist worker ("main" without workers), so that workers never drop
+# each other's
+TEMPLATE_DB = f"cart_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _pg_admin():
