@@ -168,3 +168,11 @@ def test_each_cell_of_the_carrier_table(app, client, shops, sandbox, staff, carr
         shown = client.get(response.headers["Location"]).get_data(as_text=True) \
             if response.status_code == 302 else response.get_data(as_text=True)
         assert "できません" in shown
+
+
+@pytest.mark.parametrize("carrier,name", [("docomo", "d払い"), ("au", "auかんたん決済"),
+                                          ("softbank", "ソフトバンクまとめて支払い")])
+def test_the_order_page_names_the_payments_carrier(app, client, shops, staff, carrier, name):
+    order = _ordered(app, carrier)
+    staff()
+    assert f'<span id="payment-variant">{name}</span>' in _page(client, order)

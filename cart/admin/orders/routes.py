@@ -13,7 +13,7 @@ from cart.admin.orders.search import MAX_PAGE, TABS, OrderSearchForm, search
 from cart.extensions import db
 from cart.maintenance import rollback_stale_orders
 from cart.models import Order, PaymentLog
-from cart.models.order import EDITABLE
+from cart.models.order import COMPLETABLE, EDITABLE, OPEN
 from cart.tenancy import get_or_404, owner_required
 from payments.methods import CANCEL, CAPTURE, REFUND
 from payments.methods.base import ALL_ACTIONS, CHANGE, action_name
@@ -85,7 +85,14 @@ def _render_show(order, refund_form=None, error=None, status=200):
         deadlines=_deadlines(payment, state, allowed) if payment else [],
         names={a: payment.lib.operation_name(payment.status, a, payment.variant)
                for a in allowed},
-        history=order.history), status
+        history=order.history, moves=_moves(order)), status
+
+
+def _moves(order) -> dict:
+    """Which of 受注完了・キャンセル一覧への移動 and 編集モード the order allows: the same sets the
+    services check (cart.models.order)."""
+    return {"complete": order.status in COMPLETABLE, "cancel": order.status in OPEN,
+            "edit": order.status in EDITABLE}
 
 
 def _deadlines(payment, state, allowed) -> list[tuple[str, object, str]]:

@@ -120,7 +120,7 @@ def apply(shop: Shop, current: Draft, pending_id, form, urls_for) -> Step:
         name = method.history_name
         if result.unknown:
             row.stage, row.code = "unknown", (result.code or "")[:10]
-            history.record(_ref(shop.id, order_id, number),
+            history.record(OrderRef(shop.id, order_id, number),
                            f"注文番号 : {number} {name} 申込の結果を確認中（エラーコード:{result.code}）")
             return Step("pending", order_id, number, key)
         if applied is None:
@@ -185,7 +185,7 @@ def _book(row: DeferredPayment, applied, shop_id: int, order_id: int, method, so
 def _fail(row: DeferredPayment, number: str, code: str, message: str, name: str) -> None:
     row.stage, row.code, row.message = "failed", (code or "")[:10], message[:300]
     row.finished_at = utcnow()
-    history.record(_ref(row.shop_id, row.order_id, number),
+    history.record(OrderRef(row.shop_id, row.order_id, number),
                    f"注文番号 : {number} {name} 申込NG（エラーコード:{code}）")
 
 
@@ -204,10 +204,6 @@ def locked_application(row_id: int, stage: str) -> DeferredPayment | None:
     return row if row is not None and row.stage == stage else None
 
 
-def _ref(shop_id: int, order_id: int, number: str) -> OrderRef:
-    return OrderRef(shop_id, order_id, number)
-
-
 # -- what the buyer sees after ordering ------------------------------------------------------
 @dataclass
 class PaymentView:
@@ -223,7 +219,6 @@ class PaymentView:
     lines: list = field(default_factory=list)
     deadline: object = None
     handover_url: str = ""
-    stage: str = ""
     shop_code: str = ""
 
     @property
@@ -232,9 +227,6 @@ class PaymentView:
 
     def days_left_text(self, now=None) -> str:
         return days_left_text(self.deadline, now or utcnow()) if self.deadline else ""
-
-    def days_left(self, now=None):
-        return days_left(self.deadline, now or utcnow()) if self.deadline else None
 
     @property
     def awaiting(self) -> bool:
@@ -288,7 +280,7 @@ def payment_view(shop_id: int, order_id: int | None = None, number: str | None =
     else:
         shown = "入金待ち"
     return PaymentView(row.key, payment_name, number, total, order_status, status or "", shown,
-                       lines_of(row), row.deadline, row.handover_url, row.stage, shop_code)
+                       lines_of(row), row.deadline, row.handover_url, shop_code)
 
 
 def application_note(order) -> str:
