@@ -178,6 +178,9 @@ def wsgi_app():
     if os.environ.get("BENCH_STATS") == "1":
         from bench._stats import install
         install(app)
+    if os.environ.get("BENCH_PROFILE"):
+        from bench._profile import install as profile
+        profile(app, os.environ["BENCH_PROFILE"])
     logging.disable(logging.WARNING)  # errors still reach the log
     return app
 
