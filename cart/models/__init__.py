@@ -11,10 +11,11 @@ from .payment_method import PaymentMethod
 from .order import Order, OrderItem, OrderHistory
 from .payment import OutboxMail, Payment, PaymentAttempt, PaymentNotice
 from .bulk import BulkRun, BulkRunItem
+from .member import Member, MemberAddress
 
 __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
            "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt", "BulkRun",
            "BulkRunItem", "LoginThrottle", "CardSettings",
            "CardAuthorization", "DeferredSettings", "DeferredPayment",
-           "CarrierSettings"]
+           "CarrierSettings", "Member", "MemberAddress"]

@@ -97,6 +97,8 @@ class Order(ShopOwned, Timestamps, db.Model):
     client_address: Mapped[str] = mapped_column(String(45), nullable=False, default="")
     needs_review: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the 会員 who placed it (None: a guest)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
 
     # Loaded when first used; lists that show them ask for them in their query.
     items = relationship("OrderItem", back_populates="order", lazy="select",
