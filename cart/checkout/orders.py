@@ -26,7 +26,7 @@ class CheckoutError(Exception):
         self.field = field
 
 
-def _next_number(shop_id: int) -> str:
+def next_number(shop_id: int) -> str:
     # The increment takes the write lock on the settings row, so two checkouts of one
     # shop can never draw the same number.
     seq = db.session.execute(update(ShopSettings).where(ShopSettings.shop_id == shop_id)
@@ -85,7 +85,7 @@ def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
     if order is None:
         # The number's increment locks the shop's settings row first, so concurrent
         # checkouts from one address are counted one after the other.
-        number = _next_number(shop.id)
+        number = next_number(shop.id)
         if draft.client_address and _pending_held_by(shop.id, draft.client_address) >= \
                 current_app.config["PENDING_ORDERS_PER_ADDRESS"]:
             raise CheckoutError(TOO_MANY_PENDING_MESSAGE)

@@ -12,10 +12,13 @@ from .order import Order, OrderItem, OrderHistory
 from .payment import OutboxMail, Payment, PaymentAttempt, PaymentNotice
 from .bulk import BulkRun, BulkRunItem
 from .member import Member, MemberAddress
+from .subscription import (FilePaymentRun, FilePaymentRunItem, StoredCard, Subscription,
+                           SubscriptionHistory, SubscriptionItem)
 
 __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSettings",
            "DeliveryMethod", "PaymentMethod", "Order", "OrderItem", "OrderHistory", "Payment",
            "PaymentNotice", "OutboxMail", "SettingsDraft", "PaymentAttempt", "BulkRun",
            "BulkRunItem", "LoginThrottle", "CardSettings",
            "CardAuthorization", "DeferredSettings", "DeferredPayment",
-           "CarrierSettings", "Member", "MemberAddress"]
+           "CarrierSettings", "Member", "MemberAddress", "StoredCard", "Subscription",
+           "SubscriptionItem", "SubscriptionHistory", "FilePaymentRun", "FilePaymentRunItem"]

@@ -33,6 +33,7 @@ class CardSettings(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
         CheckConstraint("token_environment IN ('test', 'production')",
                         name="token_environment"),
         CheckConstraint("sales_mode IN ('auth', 'capture')", name="sales_mode"),
+        CheckConstraint("file_payment_mode IN ('auto', 'manual')", name="file_payment_mode"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # comma-separated keys of PAYMENT_CLASSES, never empty once configured
@@ -45,6 +46,11 @@ class CardSettings(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
     token_environment: Mapped[str] = mapped_column(String(12), nullable=False, default="test")
     token_key: Mapped[str] = mapped_column(EncryptedText, nullable=False, default="")
     sales_mode: Mapped[str] = mapped_column(String(8), nullable=False, default="auth")
+    # カード情報お預かり機能 (025–027: members' stored cards) and カード有効性チェック on 025
+    card_stock: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    card_validity_check: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # 定期購入の一括オーソリ: sent by file payment, or the CSV downloaded and its result uploaded
+    file_payment_mode: Mapped[str] = mapped_column(String(6), nullable=False, default="auto")
 
     @property
     def classes(self) -> list[str]:

@@ -26,3 +26,5 @@ class Product(ShopOwned, Timestamps, db.Model):
     stock: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     description: Mapped[str] = mapped_column(String(2000), nullable=False, default="")
+    # 定期購入: the cycles a member may choose ("1m,2m,3m", "2w"; empty: not sold so)
+    subscription_cycles: Mapped[str] = mapped_column(String(40), nullable=False, default="")

@@ -15,6 +15,7 @@ STATUSES = {
     "paid": "入金済み",
     "completed": "受注完了",
     "cancelled": "キャンセル",
+    "payment_failed": "決済失敗",
 }
 #: orders still being handled (the 受注一覧 tab), and those staff may move on
 OPEN = ("pending_payment", "new", "awaiting_payment", "paid")
@@ -30,7 +31,7 @@ class Order(ShopOwned, Timestamps, db.Model):
     __table_args__ = (
         UniqueConstraint("shop_id", "number", name="uq_orders_shop_number"),
         CheckConstraint("status IN ('pending_payment', 'new', 'awaiting_payment', 'paid', "
-                        "'completed', 'cancelled')",
+                        "'completed', 'cancelled', 'payment_failed')",
                         name="status"),
         CheckConstraint("total >= 0", name="total_not_negative"),
         Index("ix_orders_shop_created", "shop_id", "created_at"),
@@ -99,6 +100,9 @@ class Order(ShopOwned, Timestamps, db.Model):
     placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # the 会員 who placed it (None: a guest)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    # the 定期購入 it started or repeats (None: a one-time order)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"),
+                                                        index=True)
 
     # Loaded when first used; lists that show them ask for them in their query.
     items = relationship("OrderItem", back_populates="order", lazy="select",
