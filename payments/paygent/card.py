@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from payments.methods.card import (AUTH_CANCEL, AUTH_CHANGE, AUTHORIZE, CAPTURE_KIND,
                                    SALES_CANCEL, SALES_CHANGE, TDS2, TELEGRAM_PATH)
 
+from .customers import check_card_id, check_customer_id
 from .results import TelegramResult
 
 PATH = TELEGRAM_PATH
@@ -25,6 +26,7 @@ PAYMENT_CLASS_NAMES = {"lump": "一括払い", "split": "分割払い", "revo": 
 #: 分割回数 a shop may offer
 SPLIT_COUNTS = (2, 3, 4, 5, 6, 10, 12, 15, 18, 20, 24)
 
+STOCK_CARD_MODE = "1"         # 020 stock_card_mode: the card stored at PAYGENT (カード情報お預かり)
 TDS_USE_TYPE_2 = "2"           # 3dsecure_use_type: the 3-D Secure 2.0 result rides on 020
 AUTHENTICATION_TYPE = "01"     # 450 authentication_type: a payment
 LOGIN_GUEST, LOGIN_MEMBER = "01", "02"
@@ -78,16 +80,32 @@ def payment_class_fields(payment_class: str = "lump", split_count: int | None = 
     return fields
 
 
-def authorize_fields(*, trading_id: str, amount: int, token: str, payment_class: str = "lump",
-                     split_count: int | None = None, capture: bool = False,
-                     security_code: bool = True, tds_auth_id: str | None = None) -> dict:
+def authorize_fields(*, trading_id: str, amount: int, token: str | None = None,
+                     payment_class: str = "lump", split_count: int | None = None,
+                     capture: bool = False, security_code: bool = True,
+                     tds_auth_id: str | None = None, customer_id: str | None = None,
+                     customer_card_id: str | None = None) -> dict:
     """020 オーソリ. ``capture`` sends ``sales_mode=1`` (同時売上: オーソリ+売上確定);
     ``tds_auth_id`` carries the 3-D Secure 2.0 result (``3dsecure_use_type=2``), without it
-    3-D Secure is skipped (``3dsecure_ryaku=1``)."""
-    fields = {"trading_id": _text(trading_id, "trading_id"), "payment_amount": _yen(amount),
-              "card_token": _text(token, "token"),
-              **payment_class_fields(payment_class, split_count),
-              "sales_mode": "1" if capture else "0"}
+    3-D Secure is skipped (``3dsecure_ryaku=1``).
+
+    With ``customer_id`` and ``customer_card_id`` it authorises a card stored at PAYGENT
+    (``stock_card_mode=1``) instead of a token's. A token may then come along only as the
+    security code's (``security_code_token=1``); without one no security code is asked for."""
+    stored = customer_id is not None or customer_card_id is not None
+    fields = {"trading_id": _text(trading_id, "trading_id"), "payment_amount": _yen(amount)}
+    if stored:
+        fields.update(stock_card_mode=STOCK_CARD_MODE,
+                      customer_id=check_customer_id(customer_id),
+                      customer_card_id=check_card_id(customer_card_id))
+        if token is not None:
+            fields.update(card_token=_text(token, "token"), security_code_token="1")
+        else:
+            security_code = False
+    else:
+        fields["card_token"] = _text(token, "token")
+    fields.update(payment_class_fields(payment_class, split_count))
+    fields["sales_mode"] = "1" if capture else "0"
     if security_code:
         fields["security_code_use"] = "1"
     if tds_auth_id:

@@ -8,13 +8,14 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import codes
-from .codec import CHARSET, MalformedReply, encode_form, parse_reply
+from .codec import (CHARSET, MAX_FILE_TELEGRAM_BYTES, MAX_TELEGRAM_BYTES, MalformedReply,
+                    encode_form, parse_file_reply, parse_reference_reply, parse_reply)
 from .results import Outcome, TelegramResult
 
 log = logging.getLogger("payments.paygent")
@@ -32,6 +33,9 @@ PATHS = {
     "028": "/n/card/request",
     "029": "/n/card/request",
     "450": "/n/card/request",
+    "025": "/n/card/request",
+    "026": "/n/card/request",
+    "027": "/n/card/request",
     "010": "/n/atm/request",
     "030": "/n/conveni/request",
     "050": "/n/bank/request",
@@ -42,14 +46,22 @@ PATHS = {
     "103": "/n/c/request",
     "091": "/n/ref/paynotice",
     "094": "/n/ref/paymentref",
+    "200": "/n/o/requestdata",
+    "201": "/n/o/requestdata",
 }
 HOSTS = {
     "production": "https://module.paygent.co.jp",
     "test": "https://sandbox.paygent.co.jp",
 }
+#: File payment (200/201) has its own production host; on any other base URL (the test host,
+#: a sandbox) it goes where every telegram goes.
+FILE_KINDS = frozenset({"200", "201"})
+FILE_HOSTS = {HOSTS["production"]: "https://online.paygent.co.jp"}
 MASK = "********"
 # a card token is used once, but until then it pays with the buyer's card: never logged
 SECRET_FIELDS = ("connect_password", "card_token")
+#: Request fields carrying a file (200's ``data``): logged by their size only.
+FILE_FIELDS = ("data",)
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,18 @@ class TelegramRecord:
 
 
 def mask(fields: dict) -> dict:
-    return {k: (MASK if k in SECRET_FIELDS and v else v) for k, v in fields.items()}
+    return {k: (MASK if k in SECRET_FIELDS and v
+                else f"({len(v)} bytes)" if k in FILE_FIELDS and v is not None else v)
+            for k, v in fields.items()}
+
+
+def telegram_url(base_url: str, telegram_kind: str) -> str:
+    """Where a telegram goes: the base URL (file payment's own host in production) + its
+    path."""
+    base = base_url.rstrip("/")
+    if telegram_kind in FILE_KINDS:
+        base = FILE_HOSTS.get(base, base)
+    return base + PATHS[telegram_kind]
 
 
 class PaygentClient:
@@ -148,7 +171,7 @@ class PaygentClient:
 
     def send(self, telegram_kind: str, **fields) -> TelegramResult:
         telegram = self.build(telegram_kind, **fields)
-        url = self.endpoint.base_url.rstrip("/") + PATHS[telegram_kind]
+        url = telegram_url(self.endpoint.base_url, telegram_kind)
         started = time.monotonic()
         result = self._post(url, telegram_kind, telegram)
         elapsed = int((time.monotonic() - started) * 1000)
@@ -161,7 +184,8 @@ class PaygentClient:
         return result
 
     def _post(self, url: str, kind: str, telegram: dict) -> TelegramResult:
-        body = encode_form(telegram)
+        body = encode_form(telegram, MAX_FILE_TELEGRAM_BYTES if kind in FILE_KINDS
+                           else MAX_TELEGRAM_BYTES)
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=Shift_JIS"}
         with _PemFiles(self.endpoint) as (cert, verify):
             try:
@@ -187,10 +211,27 @@ class PaygentClient:
             return _failure(Outcome.UNKNOWN, kind, codes.HTTP_ERROR,
                             f"HTTP {response.status_code}")
         try:
-            data = parse_reply(response.content)
+            return _read_reply(kind, response.content)
         except MalformedReply as exc:
             return _failure(Outcome.UNKNOWN, kind, codes.MALFORMED_REPLY, exc)
-        return TelegramResult.from_reply(kind, data)
+
+
+#: Kinds whose reply is CSV rather than ``key=value`` lines (PAYGENT's module reads 027 as a
+#: reference and 201 as a file payment result).
+REFERENCE_KINDS = frozenset({"027"})
+FILE_RESULT_KIND = "201"
+
+
+def _read_reply(kind: str, content: bytes) -> TelegramResult:
+    if kind in REFERENCE_KINDS:
+        data, rows = parse_reference_reply(content)
+        return replace(TelegramResult.from_reply(kind, data), rows=tuple(rows))
+    if kind == FILE_RESULT_KIND:
+        data = parse_file_reply(content)
+        # the file is the caller's; the log and the hook see its size only
+        data["result_file_bytes"] = str(len(content))
+        return replace(TelegramResult.from_reply(kind, data), body=content)
+    return TelegramResult.from_reply(kind, parse_reply(content))
 
 
 def _failure(outcome: Outcome, kind: str, code: str, exc) -> TelegramResult:

@@ -5,25 +5,29 @@ Requests are application/x-www-form-urlencoded in Shift_JIS (Windows-31J). Repli
 PAYGENT's own connection module reads them: split on CRLF, split each line at its first ``=``,
 never URL-decode; an item whose key ends in ``_html`` runs to the end of the body.
 """
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import quote_plus, unquote_plus, unquote_to_bytes
 
 CHARSET = "cp932"  # Windows-31J: Shift_JIS plus the vendor characters shops actually type
 MAX_TELEGRAM_BYTES = 100 * 1024
+#: A file payment telegram (200) carries the whole file: PAYGENT's module allows 10 MB.
+MAX_FILE_TELEGRAM_BYTES = 10 * 1024 * 1024
 LINE_END = "\r\n"
 HTML_SUFFIX = "_html"
 
 
-def encode_form(fields: dict) -> bytes:
-    """Encode request fields as a Shift_JIS form body; None values are left out."""
+def encode_form(fields: dict, limit: int = MAX_TELEGRAM_BYTES) -> bytes:
+    """Encode request fields as a Shift_JIS form body; None values are left out. A bytes
+    value (a file payment's file, already Windows-31J) is escaped as it stands."""
     parts = []
     for key, value in fields.items():
         if value is None:
             continue
-        parts.append(f"{quote_plus(str(key), encoding=CHARSET)}="
-                     f"{quote_plus(str(value), encoding=CHARSET, errors='strict')}")
+        text = (quote_plus(value) if isinstance(value, bytes)
+                else quote_plus(str(value), encoding=CHARSET, errors='strict'))
+        parts.append(f"{quote_plus(str(key), encoding=CHARSET)}={text}")
     body = "&".join(parts).encode("ascii")
-    if len(body) > MAX_TELEGRAM_BYTES:
-        raise ValueError("telegram exceeds 100 KB")
+    if len(body) > limit:
+        raise ValueError(f"telegram exceeds {limit // 1024} KB")
     return body
 
 
@@ -37,6 +41,19 @@ def decode_form(body: bytes) -> dict:
         key, _, value = pair.partition("=")
         fields[unquote_plus(key, encoding=CHARSET)] = unquote_plus(
             value, encoding=CHARSET, errors="replace")
+    return fields
+
+
+def decode_form_bytes(body: bytes) -> dict:
+    """A form body's values as the bytes they stand for (a file payment's file must reach its
+    reader byte for byte, not through a text decoding)."""
+    fields = {}
+    for pair in body.split(b"&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition(b"=")
+        fields[unquote_plus(key.decode("ascii", errors="replace"), encoding=CHARSET,
+                            errors="replace")] = unquote_to_bytes(value.replace(b"+", b" "))
     return fields
 
 
@@ -97,3 +114,72 @@ def parse_reply(body: bytes) -> dict:
     if not fields.get("result"):
         raise MalformedReply("no result")
     return fields
+
+
+# -- CSV replies (027 照会 and 201 ファイル決済結果照会) -------------------------------------------
+# PAYGENT's connection module reads these two kinds as comma-separated records split on CRLF,
+# never quoted, the first column being the record's id (1 header, 2 data header, 3 data,
+# 4 trailer). A reference reply (027) has the result in the header's columns 2–4 and names its
+# data columns in record 2; a file payment result (201) has it in the header's columns 7–9.
+REFERENCE_RESULT_AT = 1
+FILE_RESULT_AT = 6
+
+
+def _csv_lines(body: bytes) -> list[list[str]]:
+    try:
+        text = body.decode(CHARSET)
+    except UnicodeDecodeError as exc:
+        raise MalformedReply(f"not Shift_JIS: {exc}") from exc
+    return [line.split(",") for line in text.split(LINE_END) if line]
+
+
+def _result_from(columns: list[str], at: int) -> dict:
+    values = [columns[i] if i < len(columns) else "" for i in range(at, at + 3)]
+    return dict(zip(("result", "response_code", "response_detail"), values))
+
+
+def parse_reference_reply(body: bytes) -> tuple[dict, list[dict]]:
+    """A 027-style reply: its result fields, and one dict per data record keyed by the names
+    record 2 gives. A body in ``key=value`` lines (an error PAYGENT answers before reading the
+    telegram) is read as such, with no records."""
+    if not body.startswith(b"1,"):
+        return parse_reply(body), []
+    fields, names, rows = None, [], []
+    for columns in _csv_lines(body):
+        record = columns[0]
+        if record == "1" and fields is None:
+            fields = _result_from(columns, REFERENCE_RESULT_AT)
+        elif record == "2":
+            names = columns[1:]
+        elif record == "3":
+            if len(columns) - 1 != len(names):
+                raise MalformedReply("a data record does not match the data header")
+            rows.append(dict(zip(names, columns[1:])))
+    if not fields or not fields.get("result"):
+        raise MalformedReply("no result")
+    return fields, rows
+
+
+def parse_file_reply(body: bytes) -> dict:
+    """A 201 reply's result fields (the body itself is the result file). A body in
+    ``key=value`` lines is read as such."""
+    if not body.startswith(b"1,"):
+        return parse_reply(body)
+    first = body.split(LINE_END.encode("ascii"), 1)[0]
+    fields = _result_from(_csv_lines(first)[0], FILE_RESULT_AT)
+    if not fields.get("result"):
+        raise MalformedReply("no result")
+    return fields
+
+
+def encode_csv(records) -> bytes:
+    """Records (lists of text) as PAYGENT's CSV: comma-separated, never quoted, CRLF after
+    each, Windows-31J. A comma, CR or LF inside a value would shift or end its record, so it
+    is refused."""
+    lines = []
+    for columns in records:
+        for value in columns:
+            if any(c in value for c in ",\r\n"):
+                raise ValueError(f"a CSV value holds a comma or a line break: {value!r}")
+        lines.append(",".join(columns) + LINE_END)
+    return "".join(lines).encode(CHARSET)

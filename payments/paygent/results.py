@@ -23,6 +23,10 @@ class TelegramResult:
     data: dict = field(default_factory=dict)
     code: str = ""
     detail: str = ""
+    #: the data records of a CSV reply (027): one dict each, keyed by PAYGENT's column names
+    rows: tuple = ()
+    #: the reply body when it is a file (201's result file); never logged
+    body: bytes = b""
 
     @property
     def ok(self) -> bool:
