@@ -60,6 +60,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin import bp as admin_bp
     from cart.admin.bulk import bp as bulk_bp
     from cart.admin.mails import bp as mails_bp
+    from cart.admin.members import bp as admin_members_bp
     from cart.admin.notices import bp as notice_log_bp
     from cart.admin.orders import bp as orders_bp
     from cart.admin.payments import bp as payment_settings_bp
@@ -69,6 +70,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin.staff import bp as staff_bp
     from cart.auth import bp as auth_bp
     from cart.checkout import bp as checkout_bp
+    from cart.members import bp as members_bp
     from cart.notices import bp as notices_bp
     from cart.storefront import bp as storefront_bp
 
@@ -83,8 +85,10 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(mails_bp)
     app.register_blueprint(notice_log_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(admin_members_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(checkout_bp)
+    app.register_blueprint(members_bp)
     app.register_blueprint(notices_bp)
 
     from cart import methods

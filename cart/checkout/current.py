@@ -6,6 +6,7 @@ from cart.checkout import basket, draft
 from cart.checkout.forms import BuyerForm
 from cart.checkout.orders import CheckoutError, Draft
 from cart.checkout.services import check_choice
+from cart.members.session import current_member
 from cart.shop_settings import settings_for
 
 
@@ -54,5 +55,7 @@ def current_draft(shop, settings):
     except CheckoutError as error:
         flash(error.message, "error")
         return None, redirect(choice_url(shop))
+    member = current_member(shop)  # a guest's session names none: no query
     return Draft(lines, form.buyer(), delivery, method, settings.cart_type,
-                 checkout_token=saved.get("token"), client_address=request.remote_addr or ""), None
+                 checkout_token=saved.get("token"), client_address=request.remote_addr or "",
+                 member_id=member.id if member else None), None

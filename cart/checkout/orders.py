@@ -72,6 +72,7 @@ class Draft:
     cart_type: str
     checkout_token: str | None = None   # the shopper's session's checkout
     client_address: str = ""            # where the shopper's request came from
+    member_id: int | None = None        # the signed-in 会員 (None: a guest)
 
 
 def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
@@ -99,6 +100,7 @@ def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
         order.items.clear()
         created = False
     order.cart_type = draft.cart_type
+    order.member_id = draft.member_id
     order.capture_mode = capture_mode
     for key, value in draft.buyer.items():
         setattr(order, key, value)

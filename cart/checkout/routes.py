@@ -12,6 +12,7 @@ from cart.checkout.current import current_draft, finish
 from cart.checkout.forms import BUYER_FIELDS, BuyerForm, ChoiceForm, ZeroStepForm
 from cart.checkout.orders import CheckoutError, place_order
 from cart.checkout.services import check_choice, offered_methods
+from cart.members.prefill import checkout_prefill
 from cart.methods import registry
 from cart.models import Product
 from cart.pricing import totals
@@ -50,7 +51,8 @@ def cart():
 
 def _zero_step(settings):
     saved = draft.get()
-    form = ZeroStepForm(settings=settings, data=_form_data(saved))
+    data, member_addresses = _buyer_start(saved)
+    form = ZeroStepForm(settings=settings, data=data)
     lines = basket.lines()
     if request.method == "POST":
         _apply_cart_actions()
@@ -71,7 +73,8 @@ def _zero_step(settings):
                              payment=form.payment_method.data)
                 return redirect(url_for("checkout.confirm"))
     return render_template("checkout/zero_step.html", form=form, settings=settings,
-                           **_choices(lines), **_cart_context(lines))
+                           member_addresses=member_addresses, **_choices(lines),
+                           **_cart_context(lines))
 
 
 # -- three-step cart ------------------------------------------------------------------
@@ -81,13 +84,15 @@ def step1():
     settings = settings_for(g.shop.id)
     if not basket.lines():
         return redirect(url_for("checkout.cart"))
-    form = BuyerForm(settings=settings, data=_form_data(draft.get()))
+    data, member_addresses = _buyer_start(draft.get())
+    form = BuyerForm(settings=settings, data=data)
     if form.validate_on_submit():
         draft.update(buyer=form.buyer())
         return redirect(url_for("checkout.step2"))
     if request.method == "POST":
         draft.update(buyer=draft.typed(request.form, BUYER_FIELDS))
-    return render_template("checkout/step1.html", form=form, settings=settings, step=1)
+    return render_template("checkout/step1.html", form=form, settings=settings, step=1,
+                           member_addresses=member_addresses)
 
 
 @bp.route("/checkout/step2", methods=["GET", "POST"])
@@ -185,6 +190,16 @@ def _choices(lines):
     items_total = sum(line.subtotal for line in lines)
     return {"deliveries": deliveries(g.shop.id),
             "methods": offered_methods(g.shop.id, items_total)}
+
+
+def _buyer_start(saved: dict) -> tuple[dict, list]:
+    """What the buyer fields start with, and a signed-in member's お届け先 to choose from:
+    the draft, else the member's data; a chosen お届け先 (``?address=``) fills the address."""
+    data = _form_data(saved)
+    chosen = request.args.get("address") if request.method == "GET" else None
+    prefill, addresses = checkout_prefill(g.shop, saved.get("buyer"), chosen)
+    data.update(prefill)
+    return data, addresses
 
 
 def _form_data(saved: dict) -> dict:
