@@ -54,7 +54,9 @@ class Telegram:
     ``run(store, merchant_id, fields, timeout)`` returns the reply fields or raises Refusal;
     ``timeout`` is true when a ``timeout`` fault is armed for this telegram (Paidy does not
     answer in time). A Refusal's detail is looked up in ``details``. ``faults`` names further
-    fault modes the telegram plays itself: ``run`` then gets ``fault=<mode>``.
+    fault modes the telegram plays itself: ``run`` then gets ``fault=<mode>``. ``encode``
+    turns the reply into its body when the kind is not answered in ``key=value`` lines (027's
+    and 201's CSV); reply keys starting with ``_`` are not items but what it reads.
     """
     kind: str
     path: str
@@ -62,6 +64,7 @@ class Telegram:
     run: Callable[..., dict]
     details: Mapping[str, str] = field(default_factory=lambda: DETAILS)
     faults: tuple[str, ...] = ()
+    encode: Callable[[dict], bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,8 @@ def full_reply(items: tuple[str, ...], fields: dict) -> dict:
     when empty (``response_code=`` on success); unknown kinds get the common items only.
     Each value is one line of Shift_JIS text (``one_line``), whatever the buyer typed."""
     reply = {key: "" for key in (*COMMON_ITEMS, *items)}
-    reply.update({key: value if key.endswith("_html") else one_line(value)
-                  for key, value in fields.items()})
+    reply.update({key: value if key.endswith("_html") or key.startswith("_")
+                  else one_line(value) for key, value in fields.items()})
     return reply
 
 

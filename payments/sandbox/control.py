@@ -102,6 +102,8 @@ def control_clock():
         offset += float(body["advance_days"]) * DAY
     if "offset_days" in body:
         offset = float(body["offset_days"]) * DAY
+    if "advance_seconds" in body:
+        offset += float(body["advance_seconds"])
     store.set_setting("clock_offset", offset)
     return jsonify(clock_offset=offset, now=store.now())
 

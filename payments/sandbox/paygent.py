@@ -127,9 +127,14 @@ def telegram(path: str):
     if reply is not None:
         reply = full_reply(declared.items if declared else (), reply)
     target = fields.get("payment_id") or fields.get("trading_id") or ""
-    store.log_telegram(merchant_id, kind, target, mask(fields), reply or {},
+    store.log_telegram(merchant_id, kind, target, mask(fields), _loggable(reply or {}),
                        fault["mode"] if fault else "")
-    return _deliver(reply, fault)
+    return _deliver(reply, fault, declared.encode if declared else None)
+
+
+def _loggable(reply: dict) -> dict:
+    """The reply as the log keeps it: a file by its size."""
+    return {k: f"({len(v)} characters)" if k == "_file" else v for k, v in reply.items()}
 
 
 for _path in PATHS:
@@ -152,7 +157,7 @@ def _run(store, declared: Telegram, merchant_id: str, fields: dict, fault):
         return error_reply(refusal.code, declared.details)
 
 
-def _deliver(reply, fault):
+def _deliver(reply, fault, encode=None):
     mode = fault["mode"] if fault else ""
     if mode in PLAYED_FAULTS:
         mode = ""
@@ -165,7 +170,8 @@ def _deliver(reply, fault):
         return Response(b"<html><body>\x83\x47\x83\x89\x81\x5b</body></html>\xff\xfe",
                         status=200, mimetype="text/html")
     # content_type, not mimetype: Flask would append its own charset (utf-8) to a mimetype
-    return Response(encode_reply(reply), content_type=REPLY_CONTENT_TYPE)
+    body = encode(reply) if encode else encode_reply(reply)
+    return Response(body, content_type=REPLY_CONTENT_TYPE)
 
 
 def _drop_connection() -> None:

@@ -109,6 +109,30 @@ CREATE TABLE IF NOT EXISTS card_tokens (
     expires_at REAL NOT NULL,
     used_at REAL
 );
+CREATE TABLE IF NOT EXISTS stored_cards (
+    customer_card_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    merchant_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    masked_card_number TEXT NOT NULL,
+    card_brand TEXT NOT NULL,
+    card_valid_term TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS stored_cards_customer ON stored_cards(merchant_id, customer_id);
+CREATE TABLE IF NOT EXISTS file_payments (
+    receipt_number INTEGER PRIMARY KEY AUTOINCREMENT,
+    merchant_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    data BLOB NOT NULL,
+    received_at REAL NOT NULL,
+    ready_at REAL NOT NULL,
+    result BLOB
+);
+CREATE INDEX IF NOT EXISTS file_payments_digest ON file_payments(merchant_id, digest);
 CREATE TABLE IF NOT EXISTS tds_auths (
     auth_id TEXT PRIMARY KEY,
     merchant_id TEXT NOT NULL,
@@ -136,6 +160,7 @@ DEFAULT_SETTINGS = {
     "notice_pause_seconds": 900.0,  # after 5 straight failures PAYGENT pauses 15 minutes
     "settle_seconds": 0.0,      # how long a 24005 payment stays in 30/31/42
     "token_ttl_seconds": 600.0,  # how long a card token stays usable (PaygentToken.js)
+    "file_result_seconds": 60.0,  # how long a file payment takes before 201 has its result
 }
 FIRST_PAYMENT_ID = 200000001
 
@@ -318,8 +343,9 @@ class Store:
     def reset(self, keep_merchants: bool = True) -> None:
         with self.write() as db:
             for table in ("payments", "notices", "faults", "telegrams", "settings", "locks",
-                          "card_tokens", "tds_auths"):
+                          "card_tokens", "tds_auths", "stored_cards", "file_payments"):
                 db.execute(f"DELETE FROM {table}")
-            db.execute("DELETE FROM sqlite_sequence WHERE name='notices'")
+            db.execute("DELETE FROM sqlite_sequence WHERE name IN ('notices', 'stored_cards',"
+                       " 'file_payments')")
             if not keep_merchants:
                 db.execute("DELETE FROM merchants")

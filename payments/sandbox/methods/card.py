@@ -30,6 +30,7 @@ from flask import Blueprint, Response, jsonify, request, send_from_directory, ur
 
 from payments.methods import card as lib
 from payments.paygent import card as wire
+from payments.paygent import stored_card as stored_wire
 
 from ..base import (DAY, DETAILS as COMMON_DETAILS, JST, Refusal, SandboxMethod, Telegram,
                     error_reply, find_payment, get_payment, next_payment_id, queue_notice,
@@ -69,6 +70,7 @@ DETAILS = {
     wire.TOKEN_EXPIRED: "トークンの有効期限が切れています。",
     wire.TOKEN_USED: "トークンは使用済みです。",
     wire.CHANGE_HALF_DONE: "変更後の決済は作成されましたが、変更前の決済の取消に失敗しました。",
+    stored_wire.CARD_NOT_FOUND: "顧客カード情報が存在しません。",
 }
 
 # Where a card-company timeout leaves a payment, from which status, and where it settles.
@@ -243,37 +245,69 @@ def _acs_html(auth_id: str) -> str:
 
 # -- 020 オーソリ --------------------------------------------------------------------------
 def authorize(store, merchant_id: str, fields: dict, timeout: bool = False) -> dict:
+    """020 with a token, or with a stored card (``stock_card_mode=1``: the customer's card in
+    the merchant's card store, authorised by the same rules as the token it was stored from)."""
     now = store.now()
     amount = _amount(fields.get("payment_amount"))
     payment_class, split = _payment_class(fields)
     sales_mode = (fields.get("sales_mode") or "0").strip()
     if sales_mode not in ("0", "1"):
         raise Refusal("P009")
+    stored = (fields.get("stock_card_mode") or "").strip() == wire.STOCK_CARD_MODE
     with store.write() as db:
-        token = _token(db, merchant_id, (fields.get("card_token") or "").strip(), now)
-        if (fields.get("3dsecure_use_type") or "").strip() == wire.TDS_USE_TYPE_2:
-            _use_tds(db, merchant_id, fields, token, amount, now)
-        db.execute("UPDATE card_tokens SET used_at=? WHERE token=?", (now, token["token"]))
+        if stored:
+            card = stored_card(db, merchant_id, (fields.get("customer_id") or "").strip(),
+                               (fields.get("customer_card_id") or "").strip())
+        else:
+            card = _token(db, merchant_id, (fields.get("card_token") or "").strip(), now)
+            if (fields.get("3dsecure_use_type") or "").strip() == wire.TDS_USE_TYPE_2:
+                _use_tds(db, merchant_id, fields, card, amount, now)
+            db.execute("UPDATE card_tokens SET used_at=? WHERE token=?", (now, card["token"]))
         if timeout:
             return error_reply(wire.TIMEOUT, DETAILS)  # returned: the used token must stick
-        details = {"outcome": token["outcome"], "masked_card_number": token["masked_card_number"],
-                   "card_brand": token["card_brand"], "payment_class": payment_class,
-                   "split_count": split}
-        capture = sales_mode == "1"
-        refused = (wire.DECLINED if token["outcome"] == DECLINE
-                   else wire.CAPTURE_REFUSED if capture and token["outcome"] == CAPTURE_FAILS
-                   else "")
-        status = lib.AUTH_NG if refused else lib.CAPTURED if capture else lib.AUTHORIZED
-        payment = _insert(db, merchant_id, (fields.get("trading_id") or "").strip(), amount,
-                          status, details, now, authorized_at=None if refused else now,
-                          captured_at=now if capture and not refused else None)
+        payment, refused = authorize_card(store, db, merchant_id,
+                                          (fields.get("trading_id") or "").strip(), amount,
+                                          card, payment_class, split, sales_mode == "1", now)
         reply = {"payment_id": str(payment["payment_id"]),
-                 "masked_card_number": token["masked_card_number"],
-                 "card_brand": token["card_brand"]}
+                 "masked_card_number": card["masked_card_number"],
+                 "card_brand": card["card_brand"]}
         if refused:  # PAYGENT keeps the オーソリNG payment (seed 001); no notice for it
             return {**error_reply(refused, DETAILS), **reply}
-        queue_notice(store, db, payment, "")
         return {"result": "0", **reply}
+
+
+def stored_card(db, merchant_id: str, customer_id: str, customer_card_id: str):
+    """The merchant's stored card of this customer, else the refusal PAYGENT answers."""
+    if not customer_id or not customer_card_id:
+        raise Refusal("P005")
+    if not customer_card_id.isdigit() or len(customer_card_id) > 18:
+        raise Refusal(stored_wire.CARD_NOT_FOUND)
+    row = db.execute("SELECT * FROM stored_cards WHERE merchant_id=? AND customer_id=? AND "
+                     "customer_card_id=? AND deleted_at IS NULL",
+                     (merchant_id, customer_id, int(customer_card_id))).fetchone()
+    if row is None:
+        raise Refusal(stored_wire.CARD_NOT_FOUND)
+    return row
+
+
+def authorize_card(store, db, merchant_id: str, trading_id: str, amount: int, card,
+                   payment_class: str, split: str, capture: bool, now: float):
+    """The card company's answer to an authorisation of ``card`` (a token's or a stored card's
+    row: its test-card behaviour, masked number and brand): the payment PAYGENT makes (20, 40
+    with ``capture``, 11 when declined) and the refusal's code ("" when approved)."""
+    details = {"outcome": card["outcome"], "masked_card_number": card["masked_card_number"],
+               "card_brand": card["card_brand"], "payment_class": payment_class,
+               "split_count": split}
+    refused = (wire.DECLINED if card["outcome"] == DECLINE
+               else wire.CAPTURE_REFUSED if capture and card["outcome"] == CAPTURE_FAILS
+               else "")
+    status = lib.AUTH_NG if refused else lib.CAPTURED if capture else lib.AUTHORIZED
+    payment = _insert(db, merchant_id, trading_id, amount, status, details, now,
+                      authorized_at=None if refused else now,
+                      captured_at=now if capture and not refused else None)
+    if not refused:
+        queue_notice(store, db, payment, "")
+    return payment, refused
 
 
 def _use_tds(db, merchant_id, fields, token, amount, now) -> None:
