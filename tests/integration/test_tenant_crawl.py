@@ -1,16 +1,19 @@
 """Every admin URL that names a row, asked for by another shop's staff: 404, never data; with
 the other shop's row a Paidy order, then a card order (its 売上, 取消 and 金額変更 URLs too)
 and its card method, then a コンビニ order (its numbers kept for the buyer), while the shop's own
-card, コンビニ, ATM and 銀行ネット settings show nothing of the other's."""
+card, コンビニ, ATM and 銀行ネット settings show nothing of the other's. The same for 会員管理, and for
+every 会員 page (マイページ, 購入履歴, お届け先, パスワード再設定) asked for by a member of another
+shop with the other shop's rows."""
 import re
 
 import pytest
 from sqlalchemy import select
 
 from cart.extensions import db
+from cart.members import reset
 from cart.models import (BulkRun, CardSettings, DeferredPayment, DeferredSettings,
-                         DeliveryMethod, Order, OutboxMail, Payment, PaymentMethod, PaymentNotice,
-                         Product, Staff)
+                         DeliveryMethod, Member, MemberAddress, Order, OutboxMail, Payment,
+                         PaymentMethod, PaymentNotice, Product, Staff)
 
 from ..conftest import csrf_token
 from .checkout_helpers import setup_shops, shop
@@ -18,7 +21,7 @@ from .checkout_helpers import setup_shops, shop
 # Which row each URL parameter names.
 PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMethod,
           "method_id": PaymentMethod, "mail_id": OutboxMail, "run_id": BulkRun,
-          "notice_id": PaymentNotice, "staff_id": Staff}
+          "notice_id": PaymentNotice, "staff_id": Staff, "member_id": Member}
 
 
 SECRET_MERCHANT_NAME = "SecretShop3"
@@ -63,8 +66,18 @@ def victim(request, app, sandbox):
                            status="done"))
     db.session.add(PaymentNotice(shop_id=demo3.id, payment_notice_id="1", trading_id="秘密",
                                  fields='{"trading_id": "秘密"}', outcome="unmatched"))
+    secret_member = Member(shop_id=demo3.id, email="hanako@example.com", password_hash="x",
+                           name="秘密 会員", kana="ヒミツ カイイン", zip_code="150-0001",
+                           prefecture="東京都", city="秘密区", street="1", tel="0312345678")
+    db.session.add(secret_member)
+    db.session.flush()
+    order.member_id = secret_member.id
+    address = MemberAddress(shop_id=demo3.id, member_id=secret_member.id, name="秘密 宛先",
+                            kana="ヒミツ", zip_code="150-0001", prefecture="東京都",
+                            city="秘密区", street="2", tel="0312345678")
+    db.session.add(address)
     db.session.commit()
-    ids = {}
+    ids = {"address_id": address.id, "token": reset.make_token(secret_member)}
     for param, model in PARAMS.items():
         ids[param] = db.session.scalar(select(model.id).where(model.shop_id == demo3.id))
     ids["order_id"] = order.id
@@ -105,7 +118,8 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
     assert checked >= 15  # the crawl really walked the admin
     assert {"/admin/orders/<int:order_id>", "/admin/orders/<int:order_id>/capture",
             "/admin/orders/<int:order_id>/cancel-payment",
-            "/admin/orders/<int:order_id>/change-amount"} <= crawled
+            "/admin/orders/<int:order_id>/change-amount", "/admin/members/<int:member_id>",
+            "/admin/members/<int:member_id>/disable"} <= crawled
     # the shop's own card settings, and their 確認画面: nothing of the other shop's
     for url in ("/admin/payment-methods/card", "/admin/payment-methods/card/confirm",
                 "/admin/payment-methods/conveni", "/admin/payment-methods/atm",
@@ -114,3 +128,44 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
         assert response.status_code in (200, 302), (url, response.status_code)
         assert SECRET_MERCHANT_NAME not in response.get_data(as_text=True)
     assert "加盟店名" in client.get("/admin/payment-methods/card").get_data(as_text=True)
+
+
+MEMBER_PARAMS = {"order_id", "address_id", "token"}
+
+
+def test_every_member_page_naming_a_row_is_404_for_a_member_of_another_shop(app, victim):
+    """Signed in at demo, with the address demo3's member registered with; demo3's order (its
+    member's own), お届け先 and reset link: 404 at demo, never data, nothing changed."""
+    from .test_members import MEMBER, register
+    browser = app.test_client()
+    assert register(browser, "demo").status_code == 302
+    token = csrf_token(browser.get("/s/demo/member/orders").get_data(as_text=True))
+    crawled = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/s/<shop_code>/member") or \
+                not set(rule.arguments) & MEMBER_PARAMS:
+            continue
+        url = rule.rule.replace("<shop_code>", "demo")
+        for arg in set(rule.arguments) & MEMBER_PARAMS:
+            url = re.sub(rf"<(?:int:)?{arg}>", str(victim[arg]), url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method == "GET":
+                response = browser.get(url)
+            else:
+                response = browser.post(url, data={
+                    "csrf_token": token, **MEMBER, "new_password": "taken-over-1",
+                    "new_password_confirm": "taken-over-1"})
+            body = response.get_data(as_text=True)
+            assert response.status_code == 404, (method, url, response.status_code)
+            assert "秘密" not in body and "ヒミツ" not in body
+            crawled.add((method, rule.rule))
+    assert {("GET", "/s/<shop_code>/member/orders/<int:order_id>"),
+            ("POST", "/s/<shop_code>/member/addresses/<int:address_id>/edit"),
+            ("POST", "/s/<shop_code>/member/addresses/<int:address_id>/delete"),
+            ("POST", "/s/<shop_code>/member/password/reset/<token>")} <= crawled
+    db.session.expire_all()
+    address = db.session.get(MemberAddress, victim["address_id"])
+    assert address is not None and address.name == "秘密 宛先"
+    assert db.session.get(Member, address.member_id).password_hash == "x"
+    # and 購入履歴 at demo lists nothing of demo3's member's orders
+    assert "order00077" not in browser.get("/s/demo/member/orders").get_data(as_text=True)
