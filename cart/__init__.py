@@ -68,11 +68,13 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin.products import bp as products_bp
     from cart.admin.settings import bp as settings_bp
     from cart.admin.staff import bp as staff_bp
+    from cart.admin.subscriptions import bp as subscriptions_bp
     from cart.auth import bp as auth_bp
     from cart.checkout import bp as checkout_bp
     from cart.members import bp as members_bp
     from cart.notices import bp as notices_bp
     from cart.storefront import bp as storefront_bp
+    from cart.subscriptions.mypage import bp as member_subscriptions_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -89,6 +91,8 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(storefront_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(member_subscriptions_bp)
+    app.register_blueprint(subscriptions_bp)
     app.register_blueprint(notices_bp)
 
     from cart import methods
@@ -141,6 +145,8 @@ def _register_periodic_round(jobs) -> None:
         for name, step in method.round_steps():
             jobs.every_round(name, step)
     jobs.every_round("released_stock", release_unpaid_stock)
+    from cart.subscriptions.runs import due_round
+    jobs.every_round("subscriptions", due_round)  # today's runs, and runs PAYGENT still has
 
 
 def _register_error_pages(app: Flask) -> None:

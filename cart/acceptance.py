@@ -10,6 +10,7 @@ from cart.models import Order, Payment
 from cart.models.base import utcnow
 from cart.models.order import status_named
 from cart.review import flag
+from cart.subscriptions.starting import start_for as start_subscriptions
 from payments.methods import CAPTURE, Method
 
 
@@ -67,6 +68,7 @@ def accept_payment(order: Order, method: Method, reference: str, paygent_payment
                               f" 金額 : {amount:,}円")
         if not order.stock_reserved:
             _retake_lapsed_stock(order)
+        start_subscriptions(order)
         mail.queue_order_mails(order)
         if order.capture_mode == "auth_capture" and method.transition(status, CAPTURE):
             # only from a status it captures from: a payment captured with its authorisation

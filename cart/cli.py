@@ -153,3 +153,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(orders_cli)
     app.cli.add_command(notices_cli)
     app.cli.add_command(staff_cli)
+    from cart.subscriptions.cli import subscriptions_cli
+    app.cli.add_command(subscriptions_cli)

@@ -10,6 +10,7 @@ class Line:
     unit_price: int
     quantity: int
     tax_rate: int
+    cycle: str = ""  # 定期購入's cycle ("" for a one-time purchase)
 
     @property
     def subtotal(self) -> int:

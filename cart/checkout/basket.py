@@ -1,4 +1,5 @@
-"""The shopper's カゴ, kept in the session per shop: {product_id: quantity}."""
+"""The shopper's カゴ, kept in the session per shop: {product_id: quantity}, and for lines
+bought as 定期購入 {product_id: cycle}."""
 from flask import g, session
 from sqlalchemy import select
 
@@ -19,11 +20,38 @@ def quantities() -> dict[int, int]:
 
 def _save(items: dict[int, int]) -> None:
     session[_key()] = {str(k): v for k, v in items.items() if v > 0}
+    chosen = cycles()
+    if any(pid not in items or items[pid] <= 0 for pid in chosen):
+        _save_cycles({pid: c for pid, c in chosen.items() if items.get(pid, 0) > 0})
 
 
-def add(product_id: int, quantity: int) -> None:
+def _cycles_key() -> str:
+    return f"cycles:{g.shop.id}"
+
+
+def cycles() -> dict[int, str]:
+    """{product_id: cycle} of the lines bought as 定期購入 (a guest's cart has none)."""
+    return {int(k): str(v) for k, v in session.get(_cycles_key(), {}).items()}
+
+
+def _save_cycles(chosen: dict[int, str]) -> None:
+    if chosen:
+        session[_cycles_key()] = {str(k): v for k, v in chosen.items()}
+    else:
+        session.pop(_cycles_key(), None)
+
+
+def add(product_id: int, quantity: int, cycle: str = "") -> None:
+    """Put a product in the cart; ``cycle`` buys it as 定期購入 (the line's last choice
+    counts: a one-time add of a 定期購入 line keeps it one line, now one-time)."""
     items = quantities()
     items[product_id] = min(MAX_QUANTITY, items.get(product_id, 0) + quantity)
+    chosen = cycles()
+    if cycle:
+        chosen[product_id] = cycle
+    else:
+        chosen.pop(product_id, None)
+    _save_cycles(chosen)
     _save(items)
 
 
@@ -42,6 +70,7 @@ def remove(product_id: int) -> None:
 
 def clear() -> None:
     session.pop(_key(), None)
+    session.pop(_cycles_key(), None)
 
 
 def lines() -> list[Line]:
@@ -53,5 +82,16 @@ def lines() -> list[Line]:
         Product.shop_id == g.shop.id, Product.id.in_(items), Product.published.is_(True))
     ).all()
     by_id = {p.id: p for p in products}
-    return [Line(p.id, p.code, p.name, p.price, items[p.id], p.tax_rate)
+    chosen = cycles() if _cycles_key() in session else {}
+    return [Line(p.id, p.code, p.name, p.price, items[p.id], p.tax_rate,
+                 _offered(p, chosen.get(pid, "")))
             for pid in items if (p := by_id.get(pid))]
+
+
+def _offered(product: Product, cycle: str) -> str:
+    """The line's cycle while the product still offers it (else a one-time line)."""
+    return cycle if cycle and cycle in (product.subscription_cycles or "").split(",") else ""
+
+
+def has_subscription(lines: list[Line]) -> bool:
+    return any(line.cycle for line in lines)

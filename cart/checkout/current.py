@@ -8,6 +8,7 @@ from cart.checkout.orders import CheckoutError, Draft
 from cart.checkout.services import check_choice
 from cart.members.session import current_member
 from cart.shop_settings import settings_for
+from cart.subscriptions.offer import MEMBERS_ONLY
 
 
 def finish(number: str, kind: str = "") -> None:
@@ -44,6 +45,9 @@ def current_draft(shop, settings):
         "checkout.step1")
     if not lines:
         return None, redirect(url_for("checkout.cart"))
+    if basket.has_subscription(lines) and current_member(shop) is None:
+        flash(MEMBERS_ONLY, "error")
+        return None, redirect(url_for("members.login", next=url_for("checkout.cart")))
     # formdata=None: what the shopper confirmed is checked, never fields of this request
     form = BuyerForm(formdata=None, settings=settings, data=saved.get("buyer") or {},
                      meta={"csrf": False})

@@ -118,7 +118,7 @@ def write_order(shop: Shop, draft: Draft, pending_id) -> Order:
         order.items.append(OrderItem(
             shop_id=shop.id, product_id=line.product_id, code=line.code, name=line.name,
             unit_price=line.unit_price, quantity=line.quantity, tax_rate=line.tax_rate,
-            subtotal=line.subtotal))
+            subtotal=line.subtotal, subscription_cycle=line.cycle))
     try:
         stock.reserve(shop.id, draft.lines)
     except stock.OutOfStock as short:

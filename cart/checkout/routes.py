@@ -12,6 +12,8 @@ from cart.checkout.current import current_draft, finish
 from cart.checkout.forms import BUYER_FIELDS, BuyerForm, ChoiceForm, ZeroStepForm
 from cart.checkout.orders import CheckoutError, place_order
 from cart.checkout.services import check_choice, offered_methods
+from cart.members.session import current_member
+from cart.subscriptions import offer
 from cart.members.prefill import checkout_prefill
 from cart.methods import registry
 from cart.models import Product
@@ -31,7 +33,16 @@ def cart_add():
     if quantity is None or quantity < 1:
         flash("数量は1以上の数字で入力してください。", "error")
         return redirect(url_for("storefront.product", product_id=product.id))
-    basket.add(product.id, quantity)
+    cycle = request.form.get("cycle", "")[:4]
+    if cycle:
+        page = url_for("storefront.product", product_id=product.id)
+        if cycle not in offer.product_cycles(g.shop.id, product):
+            flash(offer.NOT_SOLD, "error")
+            return redirect(page)
+        if current_member(g.shop) is None:
+            flash(offer.MEMBERS_ONLY, "error")
+            return redirect(url_for("members.login", next=page))
+    basket.add(product.id, quantity, cycle)
     return redirect(url_for("checkout.cart"))
 
 
@@ -189,7 +200,7 @@ def _cart_context(lines=None):
 def _choices(lines):
     items_total = sum(line.subtotal for line in lines)
     return {"deliveries": deliveries(g.shop.id),
-            "methods": offered_methods(g.shop.id, items_total)}
+            "methods": offered_methods(g.shop.id, items_total, basket.has_subscription(lines))}
 
 
 def _buyer_start(saved: dict) -> tuple[dict, list]:

@@ -9,15 +9,19 @@ from cart.models.delivery import delivery_payment_methods
 from cart.pricing import Line
 from cart.shop_config import kept
 from cart.shop_settings import deliveries, listed_methods
+from cart.subscriptions.offer import CARD_ONLY
 
 NOT_PAIRED_MESSAGE = "選択された配送方法では、このお支払い方法はご利用いただけません。"
 
 
-def offered_methods(shop_id: int, items_total: int) -> list[PaymentMethod]:
+def offered_methods(shop_id: int, items_total: int,
+                    subscription: bool = False) -> list[PaymentMethod]:
     """Configured methods whose 適用条件 match the product amount (shipping excluded) and whose
-    own settings let them be offered."""
+    own settings let them be offered; for a cart with 定期購入 lines, only those that keep the
+    member's card."""
     return [m for m in listed_methods(shop_id)
-            if m.applies_to(items_total) and registry.get(m.kind).available(shop_id)]
+            if m.applies_to(items_total) and registry.get(m.kind).available(shop_id)
+            and (not subscription or registry.get(m.kind).keeps_cards(shop_id))]
 
 
 def _pairs(shop_id: int) -> frozenset:
@@ -37,8 +41,13 @@ def check_choice(shop_id: int, lines: list[Line], delivery_id, method_id):
     if delivery is None:
         raise CheckoutError("配送方法を選択してください。", "delivery_method")
     items_total = sum(line.subtotal for line in lines)
-    method = next((m for m in offered_methods(shop_id, items_total) if m.id == method_id), None)
+    subscription = any(line.cycle for line in lines)
+    method = next((m for m in offered_methods(shop_id, items_total, subscription)
+                   if m.id == method_id), None)
     if method is None:
+        if subscription and method_id and any(
+                m.id == method_id for m in offered_methods(shop_id, items_total)):
+            raise CheckoutError(CARD_ONLY, "payment_method")
         raise CheckoutError("お支払い方法を選択してください。", "payment_method")
     problem = registry.get(method.kind).delivery_problem(delivery)
     if problem:

@@ -45,6 +45,11 @@ class CartMethod:
         """Whether the shop's settings let this method be offered at all."""
         return True
 
+    def keeps_cards(self, shop_id: int) -> bool:
+        """Whether the method stores members' cards at PAYGENT for this shop (カード情報お預かり
+        機能), which 定期購入 needs: only such a method may pay a cart with 定期購入 lines."""
+        return False
+
     def delivery_problem(self, delivery) -> str:
         """Why this method cannot go with this delivery ("" when it can)."""
         if self.delivery_fee_message and delivery.fee_undetermined:

@@ -28,3 +28,25 @@ class Product(ShopOwned, Timestamps, db.Model):
     description: Mapped[str] = mapped_column(String(2000), nullable=False, default="")
     # 定期購入: the cycles a member may choose ("1m,2m,3m", "2w"; empty: not sold so)
     subscription_cycles: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+
+    # the product form's 定期購入 fields, over ``subscription_cycles``
+    @property
+    def cycle_months(self) -> list[str]:
+        return [c for c in (self.subscription_cycles or "").split(",") if c.endswith("m")]
+
+    @cycle_months.setter
+    def cycle_months(self, chosen) -> None:
+        self.subscription_cycles = ",".join(
+            [c for c in ("1m", "2m", "3m") if c in (chosen or [])]
+            + [c for c in (self.subscription_cycles or "").split(",") if c.endswith("w")])
+
+    @property
+    def cycle_weeks(self) -> int | None:
+        weeks = [c for c in (self.subscription_cycles or "").split(",") if c.endswith("w")]
+        return int(weeks[0][:-1]) if weeks and weeks[0][:-1].isdigit() else None
+
+    @cycle_weeks.setter
+    def cycle_weeks(self, weeks) -> None:
+        months = self.cycle_months
+        self.subscription_cycles = ",".join(months + ([f"{int(weeks)}w"] if weeks else []))
+

@@ -103,6 +103,8 @@ class Order(ShopOwned, Timestamps, db.Model):
     # the 定期購入 it started or repeats (None: a one-time order)
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"),
                                                         index=True)
+    # the member's stored card it is paid with (registered at its checkout, or chosen there)
+    stored_card_id: Mapped[int | None] = mapped_column(ForeignKey("stored_cards.id"))
 
     # Loaded when first used; lists that show them ask for them in their query.
     items = relationship("OrderItem", back_populates="order", lazy="select",
@@ -132,6 +134,8 @@ class OrderItem(ShopOwned, db.Model):
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     tax_rate: Mapped[int] = mapped_column(Integer, nullable=False)
     subtotal: Mapped[int] = mapped_column(Integer, nullable=False)
+    # 定期購入: the cycle the member chose for this line ("" for a one-time purchase)
+    subscription_cycle: Mapped[str] = mapped_column(String(4), nullable=False, default="")
 
     order = relationship("Order", back_populates="items")
 

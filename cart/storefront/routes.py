@@ -20,4 +20,7 @@ def product(product_id):
     item = get_or_404(Product, product_id, g.shop.id)
     if not item.published:
         abort(404)
-    return render_template("storefront/product.html", shop=g.shop, product=item)
+    from cart.subscriptions import cycles, offer
+    return render_template("storefront/product.html", shop=g.shop, product=item,
+                           cycles=offer.product_cycles(g.shop.id, item),
+                           cycle_label=cycles.label)

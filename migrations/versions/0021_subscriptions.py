@@ -227,15 +227,29 @@ def upgrade():
                               'subscriptions', ['subscription_id'], ['id'])
     op.create_index(op.f('ix_orders_subscription_id'), 'orders', ['subscription_id'],
                     unique=False)
+    if bind.dialect.name == 'sqlite':
+        op.execute('ALTER TABLE orders ADD COLUMN stored_card_id INTEGER '
+                   'CONSTRAINT fk_orders_stored_card_id_stored_cards REFERENCES stored_cards (id)')
+    else:
+        op.add_column('orders', sa.Column('stored_card_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_orders_stored_card_id_stored_cards'), 'orders',
+                              'stored_cards', ['stored_card_id'], ['id'])
+    op.add_column('order_items', sa.Column('subscription_cycle', sa.String(length=4),
+                                           nullable=False, server_default=''))
 
 
 def downgrade():
+    with op.batch_alter_table('order_items', schema=None) as batch_op:
+        batch_op.drop_column('subscription_cycle')
     op.drop_index(op.f('ix_orders_subscription_id'), table_name='orders')
     foreign_keys_off()
     with op.batch_alter_table('orders', schema=None) as batch_op:
         if op.get_bind().dialect.name != 'sqlite':
             batch_op.drop_constraint(op.f('fk_orders_subscription_id_subscriptions'),
                                      type_='foreignkey')
+            batch_op.drop_constraint(op.f('fk_orders_stored_card_id_stored_cards'),
+                                     type_='foreignkey')
+        batch_op.drop_column('stored_card_id')
         batch_op.drop_column('subscription_id')
         batch_op.drop_constraint(batch_op.f('ck_orders_status'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_orders_status'), sa.text(OLD_STATUSES))

@@ -97,6 +97,12 @@
     return found;
   }
 
+  // カードを登録する: required for 定期購入 (the box says so), else the member's choice
+  var register = document.getElementById("card-register");
+  function registering() {
+    return box.dataset.register === "required" || (register && register.checked);
+  }
+
   function ready() {
     button.disabled = false;
     button.textContent = label;
@@ -123,9 +129,24 @@
       if (response.result === "0000" && response.tokenizedCardObject) {
         form.elements.card_token.value = response.tokenizedCardObject.token;
         form.elements.masked_card_number.value = response.tokenizedCardObject.masked_card_number || "";
-        fields.number.value = "";  // nothing of the card stays on the page
-        if (fields.cvc) { fields.cvc.value = ""; }
-        form.submit();
+        var send = function () {
+          fields.number.value = "";  // nothing of the card stays on the page
+          if (fields.cvc) { fields.cvc.value = ""; }
+          form.submit();
+        };
+        if (!registering()) { send(); return; }
+        // カードを登録する: a second one-time token, for PAYGENT's card store (025)
+        new PaygentToken().createToken(box.dataset.merchantId, box.dataset.tokenKey, c, function (second) {
+          second = second || {};
+          if (second.result === "0000" && second.tokenizedCardObject) {
+            form.elements.register_token.value = second.tokenizedCardObject.token;
+            send();
+            return;
+          }
+          delete form.dataset.sending;
+          ready();
+          topError(UNAVAILABLE);
+        });
         return;
       }
       delete form.dataset.sending;

@@ -408,6 +408,9 @@ def test_mypage_sections_are_drawn_from_the_list(app, shops):
     page = browser.get("/s/demo/member/orders").get_data(as_text=True)
     for label, _ in MYPAGE_SECTIONS:
         assert f">{label}</a>" in page
+    assert '<a href="/s/demo/member/orders" class="active">購入履歴</a>' in page
+    new_address = browser.get("/s/demo/member/addresses/new").get_data(as_text=True)
+    assert '<a href="/s/demo/member/addresses" class="active">お届け先</a>' in new_address
     MYPAGE_SECTIONS.append(("お気に入り", "members.addresses"))
     try:
         assert ">お気に入り</a>" in browser.get("/s/demo/member/orders").get_data(as_text=True)
@@ -518,7 +521,8 @@ def test_every_member_post_needs_its_csrf_token(app, shops):
     db.session.commit()
     request_reset(app.test_client())
     token = reset_link().rsplit("/", 1)[1]
-    values = {"address_id": address.id, "token": token}
+    values = {"address_id": address.id, "token": token, "sub_id": 1, "action": "skip",
+              "card_id": 1}
     data = {**MEMBER, "password": "x-password-9", "password_confirm": "x-password-9",
             "current_password": PASSWORD, "new_password": "x-password-9",
             "new_password_confirm": "x-password-9"}
@@ -534,7 +538,9 @@ def test_every_member_post_needs_its_csrf_token(app, shops):
         posted.add(rule.endpoint)
     assert posted == {"members.register", "members.login", "members.logout", "members.forgot",
                       "members.reset_password", "members.profile", "members.address_new",
-                      "members.address_edit", "members.address_delete", "members.password"}
+                      "members.address_edit", "members.address_delete", "members.password",
+                      "member_subscriptions.change", "member_cards.cards",
+                      "member_cards.card_delete"}
     # nothing happened: still signed in, same password, same data, the address kept
     assert browser.get("/s/demo/member/orders").status_code == 200
     assert member().check_password(PASSWORD) and member().city == MEMBER["city"]

@@ -34,7 +34,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TOKEN = re.compile(r"(-?[0-9]{1,18})_([0-9]{1,10})")
 TABS = {"active": ("受注一覧", OPEN),
         "completed": ("受注完了一覧", ("completed",)),
-        "cancelled": ("キャンセル一覧", ("cancelled",))}
+        "cancelled": ("キャンセル一覧", ("cancelled", "payment_failed"))}  # 決済失敗 too
 
 # What a row of the list shows, and nothing else: no ORM objects, no line items, one join for
 # the payment's 取引ID and state (an order has at most one payment).

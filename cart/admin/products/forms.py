@@ -1,7 +1,8 @@
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                Regexp)
 
-from cart.fields import JapaneseForm, WholeNumberField, stripped
+from cart.fields import CheckboxListField, JapaneseForm, WholeNumberField, stripped
 from cart.models.catalog import TAX_RATE_NAMES
 
 
@@ -24,3 +25,7 @@ class ProductForm(JapaneseForm):
     published = BooleanField("公開する", default=True)
     description = TextAreaField("商品説明", validators=[
         Length(max=2000, message="2000文字以内で入力してください。")])
+    cycle_months = CheckboxListField("定期購入（月ごと）", choices=[
+        ("1m", "1ヶ月ごと"), ("2m", "2ヶ月ごと"), ("3m", "3ヶ月ごと")])
+    cycle_weeks = WholeNumberField("定期購入（週ごと）", validators=[
+        Optional(), NumberRange(min=1, max=12, message="1〜12週で入力してください。")])

@@ -41,6 +41,10 @@ class CardMethod(CartMethod):
         return (account_for(shop_id) is not None and settings is not None
                 and bool(settings.token_key) and bool(settings.classes))
 
+    def keeps_cards(self, shop_id: int) -> bool:
+        settings = card_settings_for(shop_id)
+        return self.available(shop_id) and bool(settings.card_stock)
+
     def confirm_context(self, shop) -> dict:
         from cart.methods.card.checkout import payment_options
         settings = card_settings_for(shop.id)
@@ -51,16 +55,27 @@ class CardMethod(CartMethod):
                 "card_cvc": settings.security_code_required,
                 "card_options": payment_options(settings),
                 "card_choice": draft.get().get("payment_choice", ""),
+                "card_register": self._register(shop),
                 "card_years": range(this_year, this_year + 11)}
+
+    def _register(self, shop) -> str:
+        """カードを登録する on the card form: "required" (a cart with 定期購入 lines), "optional"
+        (a signed-in member, the shop keeps cards) or "" (a guest)."""
+        from cart.checkout import basket
+        from cart.members.session import current_member
+        if not self.keeps_cards(shop.id) or current_member(shop) is None:
+            return ""
+        return "required" if basket.has_subscription(basket.lines()) else "optional"
 
     def round_steps(self) -> list[tuple[str, object]]:
         from cart.methods.card.checkout import settle_open_authorizations
         return [("card_authorizations", settle_open_authorizations)]
 
     def register(self, app) -> None:
-        from cart.methods.card import routes, settings
+        from cart.methods.card import member_cards, routes, settings
         app.register_blueprint(routes.bp)
         app.register_blueprint(settings.bp)
+        app.register_blueprint(member_cards.bp)
 
 
 CARD_CART = CardMethod(CARD)

@@ -148,7 +148,7 @@ def _reusable(shop_id: int, order_id) -> tuple[int | None, int]:
 
 # -- the steps --------------------------------------------------------------------------------
 def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, masked: str,
-               term_url_for, browser: dict) -> Step:
+               term_url_for, browser: dict, stored_card_id: int | None = None) -> Step:
     """「注文する」 with a token: write the 決済処理中 order and its attempt, then 450 (with
     3-D Secure) or 020 (without)."""
     settings = card_settings_for(shop.id)
@@ -160,6 +160,7 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
         with transaction():
             pending_id, restarted = _reusable(shop.id, pending_id)
             order = write_order(shop, draft, pending_id)
+            order.stored_card_id = stored_card_id  # the card registered for it (025), if any
             if restarted and order.id == pending_id:
                 history.record(order, f"注文番号 : {order.number} クレジット 3Dセキュア認証の途中で"
                                       "お手続きがやり直されました")

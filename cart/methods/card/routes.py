@@ -7,6 +7,10 @@ from cart.checkout import draft
 from cart.checkout.current import current_draft, show_step
 from cart.checkout.orders import CheckoutError
 from cart.extensions import csrf
+from cart.members.session import current_member
+from cart.methods.card import CARD_CART, stored
+from cart.methods.card.stored import REGISTER_FAILED, CardStoreError
+from cart.subscriptions.offer import MEMBERS_ONLY
 from cart.methods.card.checkout import (CardInputError, Step, returned, secure_return,
                                         start_card)
 from cart.shop_settings import settings_for
@@ -28,13 +32,15 @@ def pay():
         return redirect(url_for("checkout.cart"))
     form = request.form
     try:
+        stored_card_id = _registered_card(current, form.get("register_token", ""))
         step = start_card(
             g.shop, current, draft.get().get("pending_order"), form.get("card_token", ""),
             form.get("payment_choice", ""), form.get("masked_card_number", ""),
             lambda key: url_for("card.secure", key=key, _external=True),
             {"accept": request.headers.get("Accept", ""),
-             "user_agent": request.headers.get("User-Agent", "")})
-    except (CardInputError, CheckoutError) as error:
+             "user_agent": request.headers.get("User-Agent", "")},
+            stored_card_id=stored_card_id)
+    except (CardInputError, CheckoutError, CardStoreError) as error:
         flash(error.message if isinstance(error, CheckoutError) else str(error), "error")
         return redirect(url_for("checkout.confirm"))
     draft.update(pending_order=step.order_id, payment_choice=form.get("payment_choice", "")[:12])
@@ -68,6 +74,21 @@ def done(key):
             return redirect(url_for("checkout.complete"))  # a reload once it is done
         abort(404)  # someone else's attempt
     return _shown(step)
+
+
+def _registered_card(current, register_token: str):
+    """カードを登録する (025 before the payment): the stored card's id, or None when the buyer
+    did not ask for it; a cart with 定期購入 lines cannot go without."""
+    needed = any(line.cycle for line in current.lines)
+    if not register_token and not needed:
+        return None
+    member = current_member(g.shop)
+    if member is None or not CARD_CART.keeps_cards(g.shop.id):
+        raise CardStoreError(MEMBERS_ONLY if member is None else REGISTER_FAILED)
+    if not register_token:
+        raise CardStoreError("定期購入のお支払いに使うカードを登録できませんでした。"
+                             "もう一度お試しください。")
+    return stored.register(member, register_token)
 
 
 def _shown(step: Step):

@@ -20,6 +20,7 @@ from cart.fields import CheckboxListField, JapaneseForm, stripped
 from cart.gateway import account_for, notice_url
 from cart.methods.card.config import card_settings_for
 from cart.models import CardSettings, PaygentAccount, PaymentMethod
+from cart.models.subscription import RUN_MODES
 from cart.models.card_settings import (ATTEMPT_AUTH, PAYMENT_CLASSES, SALES_MODES,
                                        TOKEN_ENVIRONMENTS)
 from cart.tenancy import owners_only
@@ -31,12 +32,14 @@ DRAFT_KIND = "card"
 DRAFTS = services.Drafts(DRAFT_KIND, "card_settings.form")
 SECURITY_CODE = {"required": "要", "optional": "不要"}
 THREE_D_SECURE = {"2.0": "2.0", "off": "利用しない"}
+REQUIRED = {"yes": "要", "no": "不要"}
 #: half-width letters, digits and symbols (a space between words allowed)
 HALF_WIDTH = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?\Z"
 #: keys as PAYGENT issues them: half-width letters, digits and symbols, no spaces
 KEY = r"^[\x21-\x7e]*\Z"
 CARD_FIELDS = ("payment_classes", "security_code", "three_d_secure", "attempt_auth",
-               "merchant_name", "token_environment", "sales_mode")
+               "merchant_name", "token_environment", "sales_mode", "card_stock",
+               "card_validity_check", "file_payment_mode")
 CONDITION_FIELDS = ("hide_under_on", "hide_under", "hide_from_on", "hide_from", "note",
                     "note_on_payment_page", "note_in_thanks_mail")
 SECRETS = (("tds_hash_key", "3Dセキュア結果受付ハッシュ鍵"), ("token_key", "トークン生成鍵"))
@@ -66,6 +69,11 @@ class CardSettingsForm(ConditionsMixin, JapaneseForm):
         Length(max=128, message="128文字以内で入力してください。"),
         Regexp(KEY, message="トークン生成鍵は半角英数字記号で入力してください。")])
     sales_mode = RadioField("同時売上", choices=list(SALES_MODES.items()), default="auth")
+    card_stock = RadioField("カード情報お預かり機能", choices=list(REQUIRED.items()), default="yes")
+    card_validity_check = RadioField("カード有効性チェック", choices=list(REQUIRED.items()),
+                                     default="no")
+    file_payment_mode = RadioField("定期購入の一括オーソリ", choices=list(RUN_MODES.items()),
+                                   default="auto")
 
 
 class CardSetupForm(connection.connection_fields(), CardSettingsForm):
@@ -140,7 +148,8 @@ def _initial(account, settings: CardSettings | None, method: PaymentMethod | Non
     the stored values, or the recommended ones for a new setup. Never a secret."""
     data = {"payment_classes": ["lump"], "security_code": "required", "three_d_secure": "2.0",
             "attempt_auth": "none", "merchant_name": "", "token_environment": "test",
-            "sales_mode": "auth", "hide_under_on": False, "hide_under": None,
+            "sales_mode": "auth", "card_stock": "yes", "card_validity_check": "no",
+            "file_payment_mode": "auto", "hide_under_on": False, "hide_under": None,
             "hide_from_on": False, "hide_from": None, "note": "",
             "note_on_payment_page": False, "note_in_thanks_mail": False}
     if settings is not None:
@@ -149,7 +158,10 @@ def _initial(account, settings: CardSettings | None, method: PaymentMethod | Non
             security_code="required" if settings.security_code_required else "optional",
             three_d_secure="2.0" if settings.three_d_secure else "off",
             attempt_auth=settings.attempt_auth, merchant_name=settings.merchant_name,
-            token_environment=settings.token_environment, sales_mode=settings.sales_mode)
+            token_environment=settings.token_environment, sales_mode=settings.sales_mode,
+            card_stock="yes" if settings.card_stock else "no",
+            card_validity_check="yes" if settings.card_validity_check else "no",
+            file_payment_mode=settings.file_payment_mode)
     if method is not None:
         data.update(hide_under_on=method.hide_under is not None, hide_under=method.hide_under,
                     hide_from_on=method.hide_from is not None, hide_from=method.hide_from,
@@ -192,7 +204,8 @@ def _confirm_page(shop, payload: dict, token: str, failure: str | None):
                            settings=card_settings_for(shop.id), notice_url=notice_url(shop),
                            classes=PAYMENT_CLASSES, security_codes=SECURITY_CODE,
                            three_d_secure=THREE_D_SECURE, attempt_auth=ATTEMPT_AUTH,
-                           token_environments=TOKEN_ENVIRONMENTS, sales_modes=SALES_MODES)
+                           token_environments=TOKEN_ENVIRONMENTS, sales_modes=SALES_MODES,
+                           required=REQUIRED, run_modes=RUN_MODES)
 
 
 # -- saving ----------------------------------------------------------------------------
@@ -230,6 +243,9 @@ def apply_card(shop, payload: dict) -> CardSettings:
     settings.merchant_name = payload["merchant_name"] or ""
     settings.token_environment = payload["token_environment"]
     settings.sales_mode = payload["sales_mode"]
+    settings.card_stock = payload.get("card_stock", "yes") == "yes"
+    settings.card_validity_check = payload.get("card_validity_check") == "yes"
+    settings.file_payment_mode = payload.get("file_payment_mode") or "auto"
     for secret, _ in SECRETS:
         if payload.get(secret):
             setattr(settings, secret, payload[secret])
