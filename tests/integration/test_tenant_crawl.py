@@ -3,8 +3,10 @@ the other shop's row a Paidy order, then a card order (its 売上, 取消 and �
 and its card method, then a コンビニ order (its numbers kept for the buyer), while the shop's own
 card, コンビニ, ATM and 銀行ネット settings show nothing of the other's. The same for 会員管理, and for
 every 会員 page (マイページ, 購入履歴, お届け先, パスワード再設定) asked for by a member of another
-shop with the other shop's rows."""
+shop with the other shop's rows, 定期購入 (its admin pages, its 一括オーソリ run, マイページ's
+定期購入 and 登録カード) included."""
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +15,8 @@ from cart.extensions import db
 from cart.members import reset
 from cart.models import (BulkRun, CardSettings, DeferredPayment, DeferredSettings,
                          DeliveryMethod, Member, MemberAddress, Order, OutboxMail, Payment,
-                         PaymentMethod, PaymentNotice, Product, Staff)
+                         FilePaymentRun, PaymentMethod, PaymentNotice, Product, Staff,
+                         StoredCard, Subscription, SubscriptionItem)
 
 from ..conftest import csrf_token
 from .checkout_helpers import setup_shops, shop
@@ -21,7 +24,8 @@ from .checkout_helpers import setup_shops, shop
 # Which row each URL parameter names.
 PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMethod,
           "method_id": PaymentMethod, "mail_id": OutboxMail, "run_id": BulkRun,
-          "notice_id": PaymentNotice, "staff_id": Staff, "member_id": Member}
+          "notice_id": PaymentNotice, "staff_id": Staff, "member_id": Member,
+          "sub_id": Subscription, "file_run_id": FilePaymentRun, "card_id": StoredCard}
 
 
 SECRET_MERCHANT_NAME = "SecretShop3"
@@ -76,8 +80,24 @@ def victim(request, app, sandbox):
                             kana="ヒミツ", zip_code="150-0001", prefecture="東京都",
                             city="秘密区", street="2", tel="0312345678")
     db.session.add(address)
+    card = StoredCard(shop_id=demo3.id, member_id=secret_member.id, customer_card_id="77",
+                      masked="************7777", expiry="12/30")
+    db.session.add(card)
+    db.session.flush()
+    sub = Subscription(shop_id=demo3.id, member_id=secret_member.id, cycle="1m", anchor_day=1,
+                       next_date=date(2030, 1, 1), stored_card_id=card.id,
+                       buyer_name="秘密 会員", buyer_kana="ヒミツ", zip_code="150-0001",
+                       prefecture="東京都", city="秘密区", street="1", tel="0312345678",
+                       email="hanako@example.com")
+    sub.items.append(SubscriptionItem(shop_id=demo3.id, code="secret", name="秘密の定期便",
+                                      unit_price=1000, quantity=1, tax_rate=8))
+    db.session.add(sub)
+    db.session.add(FilePaymentRun(shop_id=demo3.id, due_date=date(2030, 1, 1), mode="manual",
+                                  file_name="auth_demo3.csv", request_file="秘密".encode("cp932"),
+                                  records=1, amount=1000))
     db.session.commit()
-    ids = {"address_id": address.id, "token": reset.make_token(secret_member)}
+    ids = {"address_id": address.id, "token": reset.make_token(secret_member),
+           "action": "stop"}
     for param, model in PARAMS.items():
         ids[param] = db.session.scalar(select(model.id).where(model.shop_id == demo3.id))
     ids["order_id"] = order.id
@@ -119,7 +139,10 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
     assert {"/admin/orders/<int:order_id>", "/admin/orders/<int:order_id>/capture",
             "/admin/orders/<int:order_id>/cancel-payment",
             "/admin/orders/<int:order_id>/change-amount", "/admin/members/<int:member_id>",
-            "/admin/members/<int:member_id>/disable"} <= crawled
+            "/admin/members/<int:member_id>/disable", "/admin/subscriptions/<int:sub_id>",
+            "/admin/subscriptions/<int:sub_id>/<action>",
+            "/admin/subscriptions/runs/<int:file_run_id>/csv",
+            "/admin/subscriptions/runs/<int:file_run_id>/result"} <= crawled
     # the shop's own card settings, and their 確認画面: nothing of the other shop's
     for url in ("/admin/payment-methods/card", "/admin/payment-methods/card/confirm",
                 "/admin/payment-methods/conveni", "/admin/payment-methods/atm",
@@ -130,7 +153,7 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
     assert "加盟店名" in client.get("/admin/payment-methods/card").get_data(as_text=True)
 
 
-MEMBER_PARAMS = {"order_id", "address_id", "token"}
+MEMBER_PARAMS = {"order_id", "address_id", "token", "sub_id", "card_id", "action"}
 
 
 def test_every_member_page_naming_a_row_is_404_for_a_member_of_another_shop(app, victim):
@@ -162,10 +185,15 @@ def test_every_member_page_naming_a_row_is_404_for_a_member_of_another_shop(app,
     assert {("GET", "/s/<shop_code>/member/orders/<int:order_id>"),
             ("POST", "/s/<shop_code>/member/addresses/<int:address_id>/edit"),
             ("POST", "/s/<shop_code>/member/addresses/<int:address_id>/delete"),
-            ("POST", "/s/<shop_code>/member/password/reset/<token>")} <= crawled
+            ("POST", "/s/<shop_code>/member/password/reset/<token>"),
+            ("GET", "/s/<shop_code>/member/subscriptions/<int:sub_id>"),
+            ("POST", "/s/<shop_code>/member/subscriptions/<int:sub_id>/<action>"),
+            ("POST", "/s/<shop_code>/member/cards/<int:card_id>/delete")} <= crawled
     db.session.expire_all()
     address = db.session.get(MemberAddress, victim["address_id"])
     assert address is not None and address.name == "秘密 宛先"
     assert db.session.get(Member, address.member_id).password_hash == "x"
+    assert db.session.get(Subscription, victim["sub_id"]).status == "active"
+    assert db.session.get(StoredCard, victim["card_id"]).deleted_at is None
     # and 購入履歴 at demo lists nothing of demo3's member's orders
     assert "order00077" not in browser.get("/s/demo/member/orders").get_data(as_text=True)
