@@ -225,7 +225,8 @@ def order(order_id):
     row = db.session.scalar(_member_orders(member).where(Order.id == order_id))
     if row is None:
         abort(404)
-    return render_template("members/order.html", member=member, order=row)
+    return render_template("members/order.html", member=member, order=row,
+                           section="members.orders")
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -287,7 +288,8 @@ def address_new():
                                          **form.address_values()))
         flash("お届け先を追加しました。", "success")
         return redirect(url_for("members.addresses"))
-    return render_template("members/address_form.html", member=member, form=form, address=None)
+    return render_template("members/address_form.html", member=member, form=form, address=None,
+                           section="members.addresses")
 
 
 @bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
@@ -307,7 +309,7 @@ def address_edit(address_id):
         flash("お届け先を変更しました。", "success")
         return redirect(url_for("members.addresses"))
     return render_template("members/address_form.html", member=member, form=form,
-                           address=address)
+                           address=address, section="members.addresses")
 
 
 @bp.post("/addresses/<int:address_id>/delete")
