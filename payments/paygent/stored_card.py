@@ -25,7 +25,6 @@ VALID_CHECK = "1"       # 025 valid_check_flg: ask the card company before stori
 # response codes (the sandbox's choice, see docs/file-payment.md)
 CARD_NOT_FOUND = "2050"     # no such stored card for this customer (026, 020 stored)
 CUSTOMER_NOT_FOUND = "2051"  # the customer has no stored card (file payment records)
-TOO_MANY_CARDS = "2052"     # 025: the customer already holds the most cards PAYGENT keeps
 
 
 # -- building ------------------------------------------------------------------------------
@@ -179,8 +178,8 @@ def authorize_stored(client, *, trading_id: str, amount: int, customer_id: str,
     return read_stored_authorization(client.send(card.AUTHORIZE, **fields))
 
 
-__all__ = ["StoredAuthorization", "authorize_stored", "read_stored_authorization", "CARD_NOT_FOUND", "CUSTOMER_ID_MAX", "CUSTOMER_NOT_FOUND", "Cards", "Deleted",
-           "Registered", "StoredCard", "TOO_MANY_CARDS", "check_customer_id",
-           "customer_id_problem", "delete_card", "delete_fields", "inquire_fields",
-           "list_cards", "read_cards", "read_deleted", "read_registered", "register_card",
-           "register_fields", "check_card_id"]
+__all__ = ["CARD_NOT_FOUND", "CUSTOMER_ID_MAX", "CUSTOMER_NOT_FOUND", "Cards", "Deleted",
+           "Registered", "StoredAuthorization", "StoredCard", "authorize_stored",
+           "check_card_id", "check_customer_id", "customer_id_problem", "delete_card",
+           "delete_fields", "inquire_fields", "list_cards", "read_cards", "read_deleted",
+           "read_registered", "read_stored_authorization", "register_card", "register_fields"]
