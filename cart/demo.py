@@ -7,7 +7,8 @@ from cart.extensions import db
 from cart.gateway import account_for, notice_url
 from cart.methods.paidy import PAIDY_NOTE
 from cart.models import (CardSettings, CarrierSettings, DeferredSettings, DeliveryMethod,
-                         PaygentAccount, PaymentMethod, Product, Shop, ShopSettings)
+                         Member, PaygentAccount, PaymentMethod, Product, Shop, ShopSettings,
+                         StoredCard)
 
 DEMO_PASSWORD = "demo1234"
 BANK_INSTRUCTIONS = ("お振込先：サンプル銀行 本店営業部 普通 1234567 サンプルショウカイ\n"
@@ -72,6 +73,9 @@ def seed_demo() -> list[str]:
         _seed_carrier(shop)
         db.session.commit()
         register_at_sandbox(account, shop)
+    for shop, spec, account in seeded:
+        _seed_subscriptions(shop, spec, account)
+        db.session.commit()
     return out
 
 
@@ -131,6 +135,44 @@ def _seed_card(shop: Shop, spec: dict) -> None:
         DeliveryMethod.shop_id == shop.id, DeliveryMethod.name == "宅配便"))
     if courier is not None:
         courier.payment_methods.append(card)
+
+
+#: 定期購入: the product sold in cycles, and shop demo's demo member with a stored test card
+DEMO_SUBSCRIPTION_PRODUCT = ("tea-002", "1m,2m,3m,2w")
+DEMO_MEMBER = {"email": "member@example.com", "name": "会員 花子", "kana": "カイイン ハナコ",
+               "zip_code": "150-0001", "prefecture": "東京都", "city": "渋谷区神宮前",
+               "street": "1-2-3", "building": "", "tel": "0312345678", "mobile": "08000000001"}
+
+
+def _seed_subscriptions(shop: Shop, spec: dict, account: PaygentAccount) -> None:
+    """A product sold as 定期購入, and at shop demo the demo member (member@example.com /
+    demo1234) with a test card in the embedded sandbox's card store (4111…1111)."""
+    code, offered = DEMO_SUBSCRIPTION_PRODUCT
+    product = db.session.scalar(select(Product).where(Product.shop_id == shop.id,
+                                                      Product.code == code))
+    if product is not None and not product.subscription_cycles:
+        product.subscription_cycles = offered
+    if spec["code"] != "demo":
+        return
+    member = db.session.scalar(select(Member).where(Member.shop_id == shop.id,
+                                                    Member.email == DEMO_MEMBER["email"]))
+    if member is None:
+        member = Member(shop_id=shop.id, **DEMO_MEMBER)
+        member.set_password(DEMO_PASSWORD)
+        db.session.add(member)
+        db.session.flush()
+    sandbox = current_app.extensions.get("paygent_sandbox")
+    if sandbox is None or account.environment != "sandbox":
+        return  # a card store elsewhere: the member registers a card in マイページ
+    from payments.sandbox.methods.stored_card import seed_card
+    card_id = seed_card(sandbox.extensions["sandbox"].store, account.merchant_id,
+                        member.paygent_customer_id)
+    if db.session.scalar(select(StoredCard.id).where(
+            StoredCard.shop_id == shop.id, StoredCard.member_id == member.id,
+            StoredCard.customer_card_id == card_id)) is None:
+        db.session.add(StoredCard(shop_id=shop.id, member_id=member.id,
+                                  customer_card_id=card_id, masked="411111******1111",
+                                  expiry="12/30", brand="VISA"))
 
 
 #: コンビニ, ATM and 銀行ネット as the demo shops offer them (every store of タイプA/B/D)
@@ -221,6 +263,9 @@ def summary() -> str:
             f"    オーナー        {spec['owner']} / {DEMO_PASSWORD}",
             f"    スタッフ        {spec['staff']} / {DEMO_PASSWORD}",
         ]
+        if spec["code"] == "demo":
+            lines.append(f"    会員            {DEMO_MEMBER['email']} / {DEMO_PASSWORD}"
+                         f"  (登録カード 4111…1111; 定期購入: {DEMO_SUBSCRIPTION_PRODUCT[0]})")
     if current_app.config["SANDBOX_ENABLED"]:
         token = current_app.config.get("SANDBOX_TOKEN", "")
         lines += [

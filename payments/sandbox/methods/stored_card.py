@@ -119,3 +119,23 @@ STORED_CARD = SandboxMethod(
     actions={},
     settle=card.settle,
 )
+
+
+def seed_card(store, merchant_id: str, customer_id: str, number: str = card.APPROVED_CARD,
+              valid_term: str = "1230") -> str:
+    """A test card already in the merchant's card store, as 025 would have left it (for demo
+    data, which is seeded before anything serves the sandbox); returns its customer_card_id.
+    The same customer and masked number again is the card already there."""
+    masked = number[:6] + "*" * (len(number) - 10) + number[-4:]  # as a token shows it
+    with store.write() as db:
+        row = db.execute("SELECT customer_card_id FROM stored_cards WHERE merchant_id=? AND "
+                         "customer_id=? AND masked_card_number=? AND deleted_at IS NULL",
+                         (merchant_id, customer_id, masked)).fetchone()
+        if row is not None:
+            return str(row[0])
+        cursor = db.execute(
+            "INSERT INTO stored_cards(merchant_id, customer_id, outcome, masked_card_number,"
+            " card_brand, card_valid_term, created_at) VALUES(?,?,?,?,?,?,?)",
+            (merchant_id, customer_id, card.OUTCOMES.get(number, card.APPROVE), masked,
+             card._brand(number), valid_term, store.now()))
+        return str(cursor.lastrowid)
