@@ -78,6 +78,8 @@ class CardAuthorization(ShopOwned, db.Model):
     split_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
     masked_card: Mapped[str] = mapped_column(String(24), nullable=False, default="")
+    # a member's stored card paid with instead of a token (450 and 020 name it)
+    stored_card_id: Mapped[int | None] = mapped_column(ForeignKey("stored_cards.id"))
     tds_auth_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     # secure: waiting for the 3-D Secure result; authorizing: 020 is out; then its outcome
     stage: Mapped[str] = mapped_column(String(12), nullable=False)

@@ -236,9 +236,23 @@ def upgrade():
                               'stored_cards', ['stored_card_id'], ['id'])
     op.add_column('order_items', sa.Column('subscription_cycle', sa.String(length=4),
                                            nullable=False, server_default=''))
+    if bind.dialect.name == 'sqlite':
+        op.execute('ALTER TABLE card_authorizations ADD COLUMN stored_card_id INTEGER '
+                   'CONSTRAINT fk_card_authorizations_stored_card_id_stored_cards '
+                   'REFERENCES stored_cards (id)')
+    else:
+        op.add_column('card_authorizations', sa.Column('stored_card_id', sa.Integer(),
+                                                       nullable=True))
+        op.create_foreign_key(op.f('fk_card_authorizations_stored_card_id_stored_cards'),
+                              'card_authorizations', 'stored_cards', ['stored_card_id'], ['id'])
 
 
 def downgrade():
+    with op.batch_alter_table('card_authorizations', schema=None) as batch_op:
+        if op.get_bind().dialect.name != 'sqlite':
+            batch_op.drop_constraint(op.f('fk_card_authorizations_stored_card_id_stored_cards'),
+                                     type_='foreignkey')
+        batch_op.drop_column('stored_card_id')
     with op.batch_alter_table('order_items', schema=None) as batch_op:
         batch_op.drop_column('subscription_cycle')
     op.drop_index(op.f('ix_orders_subscription_id'), table_name='orders')

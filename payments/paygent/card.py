@@ -26,6 +26,7 @@ PAYMENT_CLASS_NAMES = {"lump": "一括払い", "split": "分割払い", "revo": 
 #: 分割回数 a shop may offer
 SPLIT_COUNTS = (2, 3, 4, 5, 6, 10, 12, 15, 18, 20, 24)
 
+CARD_SET_CUSTOMER = "customer"  # 450 card_set_method of a stored card (unconfirmed)
 STOCK_CARD_MODE = "1"         # 020 stock_card_mode: the card stored at PAYGENT (カード情報お預かり)
 TDS_USE_TYPE_2 = "2"           # 3dsecure_use_type: the 3-D Secure 2.0 result rides on 020
 AUTHENTICATION_TYPE = "01"     # 450 authentication_type: a payment
@@ -116,20 +117,28 @@ def authorize_fields(*, trading_id: str, amount: int, token: str | None = None,
     return fields
 
 
-def tds2_fields(*, trading_id: str, amount: int, token: str, term_url: str,
+def tds2_fields(*, trading_id: str, amount: int, token: str | None = None, term_url: str,
                 merchant_name: str, cardholder_name: str = "", email: str = "",
-                member: bool = False, http_accept: str = "", http_user_agent: str = "") -> dict:
-    """450 3Dセキュア2.0認証: asks for the issuer's authentication of the token's card for this
-    amount; the issuer's page sends the buyer back to ``term_url`` with the result."""
+                member: bool = False, http_accept: str = "", http_user_agent: str = "",
+                customer_id: str | None = None, customer_card_id: str | None = None) -> dict:
+    """450 3Dセキュア2.0認証: asks for the issuer's authentication of the token's card (or,
+    with ``customer_id`` and ``customer_card_id``, of a card stored at PAYGENT:
+    ``card_set_method=customer``, unconfirmed) for this amount; the issuer's page sends the
+    buyer back to ``term_url`` with the result."""
     parts = urlsplit(_text(term_url, "term_url"))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("term_url must be an absolute http(s) URL")
     name = _text(merchant_name, "merchant_name")
     if not name.isascii():
         raise ValueError("merchant_name is 半角英数字記号")
+    if customer_id is not None or customer_card_id is not None:
+        card = {"card_set_method": CARD_SET_CUSTOMER,
+                "customer_id": check_customer_id(customer_id),
+                "customer_card_id": check_card_id(customer_card_id)}
+    else:
+        card = {"card_token": _text(token, "token"), "card_set_method": "token"}
     fields = {"trading_id": _text(trading_id, "trading_id"), "payment_amount": _yen(amount),
-              "card_token": _text(token, "token"), "card_set_method": "token",
-              "term_url": term_url.strip(), "merchant_name": name,
+              **card, "term_url": term_url.strip(), "merchant_name": name,
               "authentication_type": AUTHENTICATION_TYPE,
               "login_type": LOGIN_MEMBER if member else LOGIN_GUEST}
     optional = {"cardholder_name": cardholder_name, "email_address": email,

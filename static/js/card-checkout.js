@@ -108,10 +108,36 @@
     button.textContent = label;
   }
 
+  // 登録カード: a member may pay with a stored card (no card fields, no token)
+  var newCard = document.getElementById("new-card");
+  var registerBox = register ? register.closest(".field") : document.getElementById("card-register-note");
+  function storedChoice() {
+    var picked = box.querySelector('input[name="stored_card_id"]:checked');
+    return picked && picked.value ? picked.value : "";
+  }
+  function showChoice() {
+    var stored = !!storedChoice();
+    if (newCard) { newCard.hidden = stored; }
+    if (registerBox) { registerBox.hidden = stored; }
+  }
+  Array.prototype.forEach.call(box.querySelectorAll('input[name="stored_card_id"]'), function (radio) {
+    radio.addEventListener("change", function () { clearErrors(); showChoice(); });
+  });
+  showChoice();
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (form.dataset.sending) { return; }  // a double click makes one token and one order
     clearErrors();
+    if (storedChoice()) {
+      form.dataset.sending = "1";
+      button.disabled = true;
+      button.textContent = "処理中…";
+      form.elements.card_token.value = "";
+      form.elements.register_token.value = "";
+      form.submit();
+      return;
+    }
     var c = card();
     var found = problems(c);
     if (found.length) {

@@ -266,3 +266,37 @@ def test_the_owner_sets_a_products_cycles_and_the_cards_stock(app, sub_product):
     db.session.commit()
     assert "定期購入（2ヶ月ごとにお届け）" in shopper.get(
         f"/s/demo/products/{item.id}").get_data(as_text=True)
+
+
+def test_a_member_pays_with_a_stored_card_through_3d_secure(app, sandbox, sub_product):
+    from .test_card_checkout import _back, _issuer
+    browser, _ = buy_subscription(app, sandbox, sub_product)
+    card = db.session.get(StoredCard, orders()[-1].stored_card_id)
+    card_settings(shop().id).three_d_secure = True
+    db.session.commit()
+    csrf = token(browser, f"/s/demo/products/{sub_product}")
+    browser.post("/s/demo/cart/add", data={"csrf_token": csrf, "product_id": sub_product,
+                                           "quantity": 2})
+    fill_zero_step(browser, kind="card")
+    confirm = browser.get("/s/demo/checkout/confirm").get_data(as_text=True)
+    assert f'name="stored_card_id" value="{card.id}"' in confirm and card.label in confirm
+    assert 'data-register="optional"' in confirm  # a one-time cart: registering is a choice
+    csrf = token(browser, "/s/demo/checkout/confirm")
+    foreign = browser.post("/s/demo/checkout/card/pay", data={
+        "csrf_token": csrf, "stored_card_id": str(card.id + 1000), "payment_choice": "lump"})
+    assert foreign.status_code == 302
+    assert "選択されたカードはご利用いただけません" in browser.get(
+        "/s/demo/checkout/confirm").get_data(as_text=True)
+    response = browser.post("/s/demo/checkout/card/pay", data={
+        "csrf_token": csrf, "stored_card_id": str(card.id), "payment_choice": "lump"})
+    assert "submitForm" in response.get_data(as_text=True)  # the issuer's page (450)
+    tds = sandbox.telegrams("450")[-1]["request"]
+    assert tds["card_set_method"] == "customer" and "card_token" not in tds
+    done = _back(browser, _issuer(response))
+    assert done.headers["Location"].endswith("/checkout/complete")
+    order = orders()[-1]
+    assert order.status == "new" and order.payment.status == "20"
+    assert order.stored_card_id == card.id and order.subscription_id is None
+    sent = sandbox.telegrams("020")[-1]["request"]
+    assert sent["stock_card_mode"] == "1" and sent["customer_card_id"] == card.customer_card_id
+    assert sent["3dsecure_use_type"] == "2"

@@ -56,6 +56,7 @@ class CardMethod(CartMethod):
                 "card_options": payment_options(settings),
                 "card_choice": draft.get().get("payment_choice", ""),
                 "card_register": self._register(shop),
+                "card_stored": self._stored_cards(shop),
                 "card_years": range(this_year, this_year + 11)}
 
     def _register(self, shop) -> str:
@@ -66,6 +67,15 @@ class CardMethod(CartMethod):
         if not self.keeps_cards(shop.id) or current_member(shop) is None:
             return ""
         return "required" if basket.has_subscription(basket.lines()) else "optional"
+
+    def _stored_cards(self, shop) -> list:
+        """A signed-in member's stored cards, to pay with instead of typing one."""
+        from cart.members.session import current_member
+        member = current_member(shop)
+        if member is None or not self.keeps_cards(shop.id):
+            return []
+        from cart.methods.card.stored import cards_of
+        return cards_of(member)
 
     def round_steps(self) -> list[tuple[str, object]]:
         from cart.methods.card.checkout import settle_open_authorizations

@@ -23,7 +23,7 @@ from cart.checkout.orders import Draft, write_order
 from cart.extensions import begin_write, db, transaction
 from cart.gateway import TelegramLog, account_for, client_for
 from cart.methods.card.config import card_settings_for
-from cart.models import CardAuthorization, Order, Shop
+from cart.models import CardAuthorization, Member, Order, Shop, StoredCard
 from cart.models.base import utcnow
 from cart.review import flag
 from payments.methods import card as lib
@@ -91,6 +91,7 @@ class Claim:
     split_count: int | None
     tds_auth_id: str
     capture: bool
+    customer: tuple[str, str] | None = None  # a stored card: (customer_id, customer_card_id)
 
 
 # -- what the buyer posted ----------------------------------------------------------------
@@ -148,13 +149,21 @@ def _reusable(shop_id: int, order_id) -> tuple[int | None, int]:
 
 # -- the steps --------------------------------------------------------------------------------
 def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, masked: str,
-               term_url_for, browser: dict, stored_card_id: int | None = None) -> Step:
-    """「注文する」 with a token: write the 決済処理中 order and its attempt, then 450 (with
-    3-D Secure) or 020 (without)."""
+               term_url_for, browser: dict, stored_card_id: int | None = None,
+               stored: StoredCard | None = None) -> Step:
+    """「注文する」 with a token (or a member's ``stored`` card): write the 決済処理中 order and
+    its attempt, then 450 (with 3-D Secure) or 020 (without). ``stored_card_id``: the card
+    registered for this order (025) before, which the order keeps for its 定期購入."""
     settings = card_settings_for(shop.id)
     payment_class, split_count = payment_choice(settings, choice)
-    token = _clean_token(token)
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    customer = None
+    if stored is not None:
+        customer = (stored_customer_id(stored), stored.customer_card_id)
+        token, masked, stored_card_id = "", stored.masked, stored.id
+        digest = hashlib.sha256(f"stored:{secrets.token_urlsafe(24)}".encode()).hexdigest()
+    else:
+        token = _clean_token(token)
+        digest = hashlib.sha256(token.encode()).hexdigest()
     secure = settings.three_d_secure
     try:
         with transaction():
@@ -168,12 +177,13 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
                 shop_id=shop.id, order_id=order.id, key=secrets.token_urlsafe(32),
                 token_digest=digest, token=token, payment_class=payment_class,
                 split_count=split_count, amount=order.total, masked_card=(masked or "")[:24],
-                stage="secure" if secure else "authorizing")
+                stage="secure" if secure else "authorizing",
+                stored_card_id=stored.id if stored is not None else None)
             db.session.add(auth)
             db.session.flush()
             ref = OrderRef(shop.id, order.id, order.number)
             claim = Claim(auth.id, auth.key, ref, order.total, token, payment_class, split_count,
-                          "", order.capture_mode == "auth_capture")
+                          "", order.capture_mode == "auth_capture", customer)
             auth_id, key, order_id = auth.id, auth.key, order.id
             number, total, email = order.number, order.total, order.email
             card_text = _card_text(auth)
@@ -184,8 +194,10 @@ def start_card(shop: Shop, draft: Draft, pending_id, token: str, choice: str, ma
     client = client_for(account, order_id, telegrams)
     if not secure:
         return _authorize(shop, claim, client, telegrams)
+    card = ({"customer_id": customer[0], "customer_card_id": customer[1]} if customer
+            else {"token": token})
     result = wire.send_tds2(
-        client, trading_id=number, amount=total, token=token,
+        client, trading_id=number, amount=total, **card, member=customer is not None,
         term_url=term_url_for(key), merchant_name=settings.merchant_name,
         email=email, http_accept=browser.get("accept", ""),
         http_user_agent=browser.get("user_agent", ""))
@@ -220,7 +232,8 @@ def secure_return(shop: Shop, key: str, fields) -> Step:
     auth_id, order_id, expected = auth.id, auth.order_id, auth.tds_auth_id
     ref = OrderRef(shop.id, order_id, number)
     claim = Claim(auth_id, key, ref, auth.amount, auth.token, auth.payment_class,
-                  auth.split_count, expected, capture_mode == "auth_capture")
+                  auth.split_count, expected, capture_mode == "auth_capture",
+                  _customer_of(auth))
     settings = card_settings_for(shop.id)
     result = wire.verify_tds_result(fields, settings.tds_hash_key)
     if result is None or result.auth_id != expected:
@@ -262,7 +275,9 @@ def secure_return(shop: Shop, key: str, fields) -> Step:
 def _authorize(shop: Shop, claim: Claim, client, telegrams: TelegramLog) -> Step:
     """020 for a claimed attempt (stage authorizing), then its outcome booked."""
     settings = card_settings_for(shop.id)
-    fields = dict(trading_id=claim.order.number, amount=claim.amount, token=claim.token,
+    card = (dict(customer_id=claim.customer[0], customer_card_id=claim.customer[1])
+            if claim.customer else dict(token=claim.token))
+    fields = dict(trading_id=claim.order.number, amount=claim.amount, **card,
                   payment_class=claim.payment_class, split_count=claim.split_count,
                   capture=claim.capture, security_code=settings.security_code_required,
                   tds_auth_id=claim.tds_auth_id or None)
@@ -299,6 +314,19 @@ def _authorize(shop: Shop, claim: Claim, client, telegrams: TelegramLog) -> Step
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def stored_customer_id(card: StoredCard) -> str:
+    """PAYGENT's customer_id of the stored card's member."""
+    return db.session.get(Member, card.member_id).paygent_customer_id
+
+
+def _customer_of(auth: CardAuthorization) -> tuple[str, str] | None:
+    if auth.stored_card_id is None:
+        return None
+    card = db.session.get(StoredCard, auth.stored_card_id)
+    return stored_customer_id(card), card.customer_card_id
+
+
+
 def _locked(auth_id: int, stage: str) -> CardAuthorization | None:
     """The attempt re-read in the writer's transaction, if still at ``stage``."""
     begin_write()

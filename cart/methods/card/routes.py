@@ -32,14 +32,16 @@ def pay():
         return redirect(url_for("checkout.cart"))
     form = request.form
     try:
-        stored_card_id = _registered_card(current, form.get("register_token", ""))
+        chosen = _chosen_card(form.get("stored_card_id", ""))
+        stored_card_id = None if chosen else _registered_card(
+            current, form.get("register_token", ""))
         step = start_card(
             g.shop, current, draft.get().get("pending_order"), form.get("card_token", ""),
             form.get("payment_choice", ""), form.get("masked_card_number", ""),
             lambda key: url_for("card.secure", key=key, _external=True),
             {"accept": request.headers.get("Accept", ""),
              "user_agent": request.headers.get("User-Agent", "")},
-            stored_card_id=stored_card_id)
+            stored_card_id=stored_card_id, stored=chosen)
     except (CardInputError, CheckoutError, CardStoreError) as error:
         flash(error.message if isinstance(error, CheckoutError) else str(error), "error")
         return redirect(url_for("checkout.confirm"))
@@ -74,6 +76,21 @@ def done(key):
             return redirect(url_for("checkout.complete"))  # a reload once it is done
         abort(404)  # someone else's attempt
     return _shown(step)
+
+
+def _chosen_card(value: str):
+    """The signed-in member's own stored card chosen on the card form, or None for a new
+    card."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    member = current_member(g.shop)
+    card = None
+    if member is not None and value.isdigit() and CARD_CART.keeps_cards(g.shop.id):
+        card = next((c for c in stored.cards_of(member) if c.id == int(value)), None)
+    if card is None:
+        raise CardStoreError("選択されたカードはご利用いただけません。もう一度お選びください。")
+    return card
 
 
 def _registered_card(current, register_token: str):

@@ -216,7 +216,10 @@ def tds2(store, merchant_id: str, fields: dict, timeout: bool = False) -> dict:
     if timeout:
         raise Refusal(wire.TIMEOUT)
     with store.write() as db:
-        row = _token(db, merchant_id, (fields.get("card_token") or "").strip(), now)
+        if (fields.get("card_set_method") or "").strip() == wire.CARD_SET_CUSTOMER:
+            row = _stored_as_token(store, db, merchant_id, fields, now)
+        else:
+            row = _token(db, merchant_id, (fields.get("card_token") or "").strip(), now)
         auth_id = str(uuid.uuid4())
         challenge = row["outcome"] == CHALLENGE
         db.execute("INSERT INTO tds_auths(auth_id, merchant_id, token, trading_id, amount,"
@@ -226,6 +229,22 @@ def tds2(store, merchant_id: str, fields: dict, timeout: bool = False) -> dict:
                     amount, term_url, int(challenge), "pending" if challenge else "ok",
                     None if challenge else now, now))
     return {"result": "0", "3ds_auth_id": auth_id, "out_acs_html": _acs_html(auth_id)}
+
+
+def _stored_as_token(store, db, merchant_id: str, fields: dict, now: float):
+    """450 for a stored card: the card stands in as a one-time token of its own (named after
+    the card, so that 020 can tell the result is this card's), so the issuer's pages and the
+    result work as for a token's card."""
+    card = stored_card(db, merchant_id, (fields.get("customer_id") or "").strip(),
+                       (fields.get("customer_card_id") or "").strip())
+    token = f"stk_{card['customer_card_id']}_{secrets.token_urlsafe(12)}"
+    db.execute("INSERT INTO card_tokens(token, merchant_id, token_key, outcome,"
+               " masked_card_number, card_brand, card_valid_term, created_at, expires_at)"
+               " VALUES(?,?,?,?,?,?,?,?,?)",
+               (token, merchant_id, "", card["outcome"], card["masked_card_number"],
+                card["card_brand"], card["card_valid_term"], now,
+                now + float(store.setting("token_ttl_seconds"))))
+    return db.execute("SELECT * FROM card_tokens WHERE token=?", (token,)).fetchone()
 
 
 def _acs_html(auth_id: str) -> str:
@@ -258,6 +277,10 @@ def authorize(store, merchant_id: str, fields: dict, timeout: bool = False) -> d
         if stored:
             card = stored_card(db, merchant_id, (fields.get("customer_id") or "").strip(),
                                (fields.get("customer_card_id") or "").strip())
+            if (fields.get("3dsecure_use_type") or "").strip() == wire.TDS_USE_TYPE_2:
+                _use_tds(db, merchant_id, fields,
+                         {"token": f"stk_{card['customer_card_id']}_"}, amount, now,
+                         prefix=True)
         else:
             card = _token(db, merchant_id, (fields.get("card_token") or "").strip(), now)
             if (fields.get("3dsecure_use_type") or "").strip() == wire.TDS_USE_TYPE_2:
@@ -310,12 +333,15 @@ def authorize_card(store, db, merchant_id: str, trading_id: str, amount: int, ca
     return payment, refused
 
 
-def _use_tds(db, merchant_id, fields, token, amount, now) -> None:
-    """The 3-D Secure 2.0 result 020 names: answered ok, for this token and amount, once."""
+def _use_tds(db, merchant_id, fields, token, amount, now, prefix: bool = False) -> None:
+    """The 3-D Secure 2.0 result 020 names: answered ok, for this token (a stored card's:
+    its tokens' ``prefix``) and amount, once."""
     auth = db.execute("SELECT * FROM tds_auths WHERE auth_id=? AND merchant_id=?",
                       ((fields.get("3ds_auth_id") or "").strip(), merchant_id)).fetchone()
+    same = auth is not None and (auth["token"].startswith(token["token"]) if prefix
+                                 else auth["token"] == token["token"])
     if (auth is None or auth["state"] != "ok" or auth["used_at"] is not None
-            or auth["token"] != token["token"] or auth["amount"] != amount):
+            or not same or auth["amount"] != amount):
         raise Refusal(wire.TDS_RESULT_INVALID)
     db.execute("UPDATE tds_auths SET used_at=? WHERE auth_id=?", (now, auth["auth_id"]))
 
