@@ -18,7 +18,7 @@ site, and upload the result file here, which is booked as in step 3.
 """
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app, render_template
 from sqlalchemy import select, update
@@ -45,6 +45,7 @@ from payments.paygent.results import Outcome
 log = logging.getLogger("cart.subscriptions")
 KIND = "020"
 SOURCE = "ファイル決済"
+SENDING_TIMEOUT = timedelta(minutes=10)  # longer than any 200 can take
 NO_CARD = "お支払いに使うカードが登録されていないため、注文を作成できませんでした。"
 
 
@@ -332,6 +333,17 @@ def _alert(shop: Shop, run: FilePaymentRun, text: str) -> None:
                    text)
 
 
+def _settle_interrupted(shop: Shop) -> None:
+    """A run left ``sending`` (the process stopped between the claim and the booking of 200's
+    answer) is unknown: the next send of the same bytes is answered by PAYGENT's duplicate
+    check with the receipt it gave, or is taken now if the first never arrived."""
+    with transaction():
+        db.session.execute(update(FilePaymentRun).where(
+            FilePaymentRun.shop_id == shop.id, FilePaymentRun.state == "sending",
+            FilePaymentRun.sent_at < utcnow() - SENDING_TIMEOUT).values(
+            state="unknown").execution_options(synchronize_session=False))
+
+
 # -- the round and the CLI -------------------------------------------------------------------
 def due_round(day: date | None = None, shop_code: str | None = None) -> dict:
     """The periodic round (and ``flask subscriptions run``): each shop's run of the day, and
@@ -351,6 +363,7 @@ def due_round(day: date | None = None, shop_code: str | None = None) -> dict:
                 report = run_due(shop, day)
                 counts["runs"] += 1
                 counts["orders"] += report.created
+            _settle_interrupted(shop)
             for run_id in db.session.scalars(select(FilePaymentRun.id).where(
                     FilePaymentRun.shop_id == shop.id, FilePaymentRun.mode == "auto",
                     FilePaymentRun.state.in_(("sent", "unknown")))).all():

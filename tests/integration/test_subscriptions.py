@@ -300,3 +300,30 @@ def test_a_member_pays_with_a_stored_card_through_3d_secure(app, sandbox, sub_pr
     sent = sandbox.telegrams("020")[-1]["request"]
     assert sent["stock_card_mode"] == "1" and sent["customer_card_id"] == card.customer_card_id
     assert sent["3dsecure_use_type"] == "2"
+
+
+def test_a_run_interrupted_after_sending_is_settled_without_a_second_file(
+        app, sandbox, sub_product):
+    """The process stopped while 200 was out: the run stays claimed (sending); a later round
+    finds it, sends the same bytes again, and PAYGENT's duplicate check gives the receipt it
+    already gave — one file at PAYGENT, the orders made once."""
+    from datetime import timedelta
+    from cart.subscriptions import runs
+    buy_subscription(app, sandbox, sub_product)
+    due = subscription_of().next_date
+    sandbox.store.set_setting("file_result_seconds", 0)
+    report = runs.create_run(shop(), due)
+    runs.send(shop(), report.run.id)  # 200 answered and booked: receipt R
+    db.session.expire_all()
+    run = db.session.get(FilePaymentRun, report.run.id)
+    receipt = run.receipt
+    run.state, run.receipt = "sending", ""  # as if the booking never happened
+    run.sent_at = run.sent_at - timedelta(minutes=11)
+    db.session.commit()
+    due_round(due, "demo")
+    due_round(due, "demo")
+    db.session.expire_all()
+    run = db.session.get(FilePaymentRun, run.id)
+    assert run.receipt == receipt and run.state == "done" and run.ok_count == 1
+    assert len(sandbox.telegrams("200")) == 2  # the second refused as a duplicate
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 2
