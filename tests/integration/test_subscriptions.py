@@ -222,6 +222,8 @@ def test_staff_see_and_change_a_subscription_with_their_name_in_its_history(
     buy_subscription(app, sandbox, sub_product)
     sub = subscription_of()
     staff = _owner(app)
+    member_page = staff.get(f"/admin/members/{sub.member_id}").get_data(as_text=True)
+    assert f"#{sub.id}" in member_page and sub.stored_card.masked in member_page
     listing = staff.get("/admin/subscriptions/").get_data(as_text=True)
     assert f"#{sub.id}" in listing and "1ヶ月ごと" in listing
     page = staff.get(f"/admin/subscriptions/{sub.id}").get_data(as_text=True)

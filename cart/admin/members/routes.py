@@ -6,7 +6,7 @@ from sqlalchemy import func, or_, select
 from cart.admin.members import bp
 from cart.admin.members.forms import MemberActionForm, MemberSearchForm
 from cart.extensions import db
-from cart.models import Member, Order
+from cart.models import Member, Order, StoredCard, Subscription
 from cart.tenancy import get_or_404, owner_required, scoped
 
 PAGE = 50
@@ -56,8 +56,14 @@ def show(member_id):
                                 .limit(100)).all()
     count = db.session.scalar(select(func.count()).select_from(
         scoped(Order).where(Order.member_id == member.id).subquery()))
+    subscriptions = db.session.scalars(scoped(Subscription).where(
+        Subscription.member_id == member.id).order_by(Subscription.id.desc())).all()
+    cards = db.session.scalars(scoped(StoredCard).where(
+        StoredCard.member_id == member.id, StoredCard.deleted_at.is_(None))
+        .order_by(StoredCard.id)).all()
     return render_template("admin/members/show.html", member=member, orders=orders,
-                           order_count=count, form=MemberActionForm())
+                           order_count=count, form=MemberActionForm(),
+                           subscriptions=subscriptions, cards=cards)
 
 
 @bp.post("/<int:member_id>/disable")
