@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from cart.extensions import db
 from cart.members.session import MYPAGE_SECTIONS, current_member, member_required
-from cart.models import Product, StoredCard, Subscription
+from cart.models import StoredCard, Subscription
 from cart.storefront import shop_scoped
 from cart.subscriptions import cycles, services
 
@@ -30,17 +30,6 @@ def _own(member, sub_id: int) -> Subscription:
     return sub
 
 
-def offered_cycles(sub: Subscription) -> list[str]:
-    """The cycles every product of the subscription offers now."""
-    ids = [i.product_id for i in sub.items if i.product_id]
-    offers = [cycles.offered(p.subscription_cycles) for p in db.session.scalars(
-        select(Product).where(Product.shop_id == sub.shop_id, Product.id.in_(ids)))] if ids else []
-    if not offers:
-        return []
-    common = set.intersection(*(set(o) for o in offers))
-    return [c for c in offers[0] if c in common]
-
-
 @bp.get("/subscriptions")
 @member_required
 def subscriptions():
@@ -57,7 +46,7 @@ def subscription(sub_id):
     member = current_member(g.shop)
     sub = _own(member, sub_id)
     return render_template("subscriptions/mypage_show.html", member=member, sub=sub,
-                           offered=offered_cycles(sub), cards=_cards_of(member),
+                           offered=services.offered_cycles(sub), cards=_cards_of(member),
                            history=services.history_of(sub), today=cycles.today())
 
 
@@ -68,7 +57,7 @@ CHANGES = {
                   "スキップを取り消しました。"),
     "stop": (lambda sub, form: services.stop(sub, services.MEMBER), "定期購入を解約しました。"),
     "cycle": (lambda sub, form: services.change_cycle(sub, form.get("cycle", ""),
-                                                      offered_cycles(sub), services.MEMBER),
+                                                      services.offered_cycles(sub), services.MEMBER),
               "お届け間隔を変更しました。"),
     "payment": (lambda sub, form: services.change_card(sub, _card(sub, form.get("stored_card")),
                                                     services.MEMBER),

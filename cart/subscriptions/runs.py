@@ -37,7 +37,7 @@ from cart.models.member import Member
 from cart.models.subscription import FilePaymentRun, FilePaymentRunItem, Subscription
 from cart.pricing import Line, totals
 from cart.subscriptions import cycles
-from cart.subscriptions.services import AUTO, record as record_subscription
+from cart.subscriptions.services import AUTO, BUYER_FIELDS, record as record_subscription
 from payments.methods import card as card_lib
 from payments.paygent import file_payment as wire
 from payments.paygent.results import Outcome
@@ -161,9 +161,7 @@ def _repeat_order(shop: Shop, run: FilePaymentRun, sub: Subscription, day: date,
                   target8=money.target8, tax10=money.tax10, tax8=money.tax8, total=money.total,
                   stock_reserved=True, reserved_at=utcnow(), subscription_id=sub.id,
                   member_id=sub.member_id,
-                  **{key: getattr(sub, key) for key in
-                     ("buyer_name", "buyer_kana", "zip_code", "prefecture", "city", "street",
-                      "building", "tel", "mobile", "email")})
+                  **{key: getattr(sub, key) for key in BUYER_FIELDS})
     for line in lines:
         order.items.append(OrderItem(shop_id=shop.id, product_id=line.product_id,
                                      code=line.code, name=line.name,

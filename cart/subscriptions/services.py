@@ -4,7 +4,7 @@ the same subscription take turns."""
 from sqlalchemy import select
 
 from cart.extensions import begin_write, db
-from cart.models import Order, OrderItem
+from cart.models import Order, OrderItem, Product
 from cart.models.subscription import StoredCard, Subscription, SubscriptionHistory, SubscriptionItem
 from cart.models.base import utcnow
 from cart.subscriptions import cycles
@@ -31,6 +31,18 @@ def history_of(sub: Subscription) -> list[SubscriptionHistory]:
         SubscriptionHistory.shop_id == sub.shop_id,
         SubscriptionHistory.subscription_id == sub.id).order_by(
         SubscriptionHistory.id.desc())).all()
+
+
+def offered_cycles(sub: Subscription) -> list[str]:
+    """The cycles every product of the subscription offers now (to change to)."""
+    ids = [i.product_id for i in sub.items if i.product_id]
+    offers = [cycles.offered(p.subscription_cycles) for p in db.session.scalars(
+        select(Product).where(Product.shop_id == sub.shop_id, Product.id.in_(ids)))] if ids \
+        else []
+    if not offers:
+        return []
+    common = set.intersection(*(set(o) for o in offers))
+    return [c for c in offers[0] if c in common]
 
 
 def locked(shop_id: int, sub_id: int, member_id: int | None = None) -> Subscription | None:

@@ -248,6 +248,7 @@ def upgrade():
 
 
 def downgrade():
+    foreign_keys_off()  # SQLite rebuilds orders and others; the pragma works only here, first
     with op.batch_alter_table('card_authorizations', schema=None) as batch_op:
         if op.get_bind().dialect.name != 'sqlite':
             batch_op.drop_constraint(op.f('fk_card_authorizations_stored_card_id_stored_cards'),
@@ -256,7 +257,6 @@ def downgrade():
     with op.batch_alter_table('order_items', schema=None) as batch_op:
         batch_op.drop_column('subscription_cycle')
     op.drop_index(op.f('ix_orders_subscription_id'), table_name='orders')
-    foreign_keys_off()
     with op.batch_alter_table('orders', schema=None) as batch_op:
         if op.get_bind().dialect.name != 'sqlite':
             batch_op.drop_constraint(op.f('fk_orders_subscription_id_subscriptions'),

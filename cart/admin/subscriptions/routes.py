@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from cart.admin.subscriptions import bp
 from cart.admin.subscriptions.forms import CycleForm, NextDateForm
 from cart.extensions import db
-from cart.models import Order, Product
+from cart.models import Order
 from cart.models.member import Member
 from cart.models.subscription import SUBSCRIPTION_STATUSES, Subscription
 from cart.subscriptions import cycles, services
@@ -42,7 +42,7 @@ def show(sub_id):
 
 def _page(sub, cycle_form=None, date_form=None, status=200):
     cycle_form = cycle_form or CycleForm(formdata=None)
-    cycle_form.offer(offered_cycles(sub), sub.cycle)
+    cycle_form.offer(services.offered_cycles(sub), sub.cycle)
     orders = db.session.scalars(scoped(Order).where(Order.subscription_id == sub.id)
                                 .order_by(Order.id.desc())).all()
     return render_template("admin/subscriptions/show.html", sub=sub,
@@ -51,19 +51,6 @@ def _page(sub, cycle_form=None, date_form=None, status=200):
                            cycle_form=cycle_form, date_form=date_form or NextDateForm(
                                formdata=None), form=FlaskForm(),
                            statuses=SUBSCRIPTION_STATUSES), status
-
-
-def offered_cycles(sub) -> list[str]:
-    """The cycles the subscription's products all offer now."""
-    ids = [i.product_id for i in sub.items if i.product_id]
-    if not ids:
-        return []
-    offers = [cycles.offered(p.subscription_cycles) for p in db.session.scalars(
-        scoped(Product).where(Product.id.in_(ids)))]
-    common = set(offers[0]) if offers else set()
-    for offer in offers[1:]:
-        common &= set(offer)
-    return [c for c in (offers[0] if offers else []) if c in common]
 
 
 ACTIONS = {
@@ -82,11 +69,11 @@ def change(sub_id, action):
     actor = services.actor_of(current_user)
     if action == "cycle":
         form = CycleForm()
-        form.offer(offered_cycles(sub), sub.cycle)
+        form.offer(services.offered_cycles(sub), sub.cycle)
         if not form.validate_on_submit():
             return _page(sub, cycle_form=form, status=400)
         return _apply(sub, lambda s: services.change_cycle(s, form.cycle.data,
-                                                           offered_cycles(s), actor),
+                                                           services.offered_cycles(s), actor),
                       "お届け間隔を変更しました。")
     if action == "next_date":
         form = NextDateForm()
