@@ -17,6 +17,8 @@ class CartMethod:
     #: the order page's part of the payment box ("" for none), given ``order_context`` as
     #: ``panel``
     order_template: str = ""
+    #: what the order page calls the payment's own reference at its company ("" for none)
+    reference_label: str = ""
     #: flows that work only with a final amount refuse deliveries whose fee is undetermined
     delivery_fee_message: str = ""
 

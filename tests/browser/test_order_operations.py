@@ -245,7 +245,8 @@ def test_capture_then_partial_refund_then_the_rest(page: Page, live_shop, sign_i
     expect(refund_form(page)).to_contain_text("【返金処理】")
     expect(refund_form(page)).to_contain_text("全額（4,040円）を返金する")
     expect(refund_form(page)).to_contain_text("返金可能額：4,040円")
-    expect(full_refund(page)).to_be_checked()
+    expect(full_refund(page)).not_to_be_checked()  # 全額 or 一部: the operator chooses
+    expect(partial_refund(page)).not_to_be_checked()
     full_screenshot("2-captured")
     assert [t["reply"]["result"] for t in sent(live_shop, "341", first_id)] == ["0"]
 
@@ -260,7 +261,7 @@ def test_capture_then_partial_refund_then_the_rest(page: Page, live_shop, sign_i
     expect(payment_status(page)).to_have_text("消込済（一部返金済）")
     expect(refund_form(page)).to_contain_text("全額（3,540円）を返金する")
     expect(refund_form(page)).to_contain_text("返金可能額：3,540円")
-    expect(full_refund(page)).to_be_checked()
+    expect(full_refund(page)).not_to_be_checked()  # a fresh form: nothing chosen
     expect(refund_amount(page)).to_have_value("")
     expect(mismatch(page)).to_have_text(
         "受注額（4,040円）とペイジェントでの決済額（3,540円）が異なります。"

@@ -10,7 +10,8 @@ class PaymentActionForm(JapaneseForm):
 
 
 class RefundForm(PaymentActionForm):
-    mode = RadioField(choices=[("full", "全額"), ("partial", "一部")], default="full",
+    # nothing chosen at first: 全額 or 一部 is the operator's explicit choice
+    mode = RadioField(choices=[("full", "全額"), ("partial", "一部")], default=None,
                       validate_choice=False,
                       validators=[InputRequired("返金の方法を選択してください。"),
                                   AnyOf(["full", "partial"], "返金の方法を選択してください。")])

@@ -24,6 +24,7 @@ def paidy_script_url(account) -> str:
 
 class PaidyMethod(CartMethod):
     history_name = "ペイディ"
+    reference_label = "Paidy決済ID"
     template_folder = "paidy"
     places_on_confirm = False
     delivery_fee_message = FEE_UNDETERMINED_MESSAGE  # Paidy needs the final amount
