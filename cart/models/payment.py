@@ -52,7 +52,11 @@ class Payment(ShopOwned, Timestamps, db.Model):
 class PaymentAttempt(ShopOwned, db.Model):
     """One payment operation (capture, cancel, refund) from claim to settled outcome."""
     __tablename__ = "payment_attempts"
-    __table_args__ = (Index("ix_payment_attempts_outcome_created", "outcome", "created_at"),)
+    # (shop_id, paygent_payment_id): 受注一覧 finds a payment by a 取引ID it had before a
+    # partial refund or 金額変更 gave it a new one (the attempt was sent with the old one)
+    __table_args__ = (Index("ix_payment_attempts_outcome_created", "outcome", "created_at"),
+                      Index("ix_payment_attempts_shop_payment_id", "shop_id",
+                            "paygent_payment_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), nullable=False,

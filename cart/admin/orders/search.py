@@ -11,6 +11,7 @@ row and the numbers stay true. Only a page number typed without a key (``?page=N
 by counting rows in the time index (keys only), as a fallback.
 """
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -21,7 +22,7 @@ from wtforms.validators import AnyOf, Length, NumberRange, Optional
 
 from cart.extensions import db
 from cart.fields import JapaneseForm, WholeNumberField
-from cart.models import Order, Payment
+from cart.models import Order, Payment, PaymentAttempt
 from cart.models.order import OPEN, STATUSES
 from payments import methods
 
@@ -395,12 +396,18 @@ def _like_prefix(column, name: str):
 
 def _trade():
     # every stored method is one of CODES: the condition lets the (method, reference) key
-    # serve the match, so the two branches are two index lookups
+    # serve the match, so the branches are index lookups. A 取引ID the payment had before
+    # (a partial refund or 金額変更 moved it to a new one) is the one its attempt was sent
+    # with: an equality on (shop_id, paygent_payment_id) of payment_attempts.
     trade = bindparam("trade_id", type_=Payment.reference.type)
+    earlier = select(PaymentAttempt.payment_id).where(
+        PaymentAttempt.shop_id == bindparam("shop_id"),
+        PaymentAttempt.paygent_payment_id == trade)
     return Order.id.in_(select(Payment.order_id).where(
         Payment.shop_id == bindparam("shop_id"),
         (Payment.paygent_payment_id == trade)
-        | (Payment.method.in_(methods.CODES) & (Payment.reference == trade))))
+        | (Payment.method.in_(methods.CODES) & (Payment.reference == trade))
+        | Payment.id.in_(earlier)))
 
 
 # Every condition uses an index beginning with shop_id (names match by prefix for that reason).
@@ -425,12 +432,17 @@ def _search_values(form: OrderSearchForm) -> tuple[tuple[str, ...], dict]:
     def text(field):
         return (field.data or "").strip()
 
+    def typed(field):
+        """An id, number or address as typed, full-width or not: ｏｒｄｅｒ０００１２ and
+        ３０００００７７７ are order00012 and 300000777 (NFKC). Names are matched as typed."""
+        return unicodedata.normalize("NFKC", field.data or "").strip()
+
     def prefix(value: str) -> str:  # LIKE 'value%' with value's own % and _ taken literally
         return value.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
     values = {}
-    if text(form.number):
-        values["number"] = text(form.number)
+    if typed(form.number):
+        values["number"] = typed(form.number)
     if form.payment_kind.data:
         values["payment_kind"] = form.payment_kind.data
     # 0001-01-01 and 9999-12-31 limit nothing (and have no day before / after to compute).
@@ -442,18 +454,18 @@ def _search_values(form: OrderSearchForm) -> tuple[tuple[str, ...], dict]:
         values["name"] = prefix(text(form.name))
     if text(form.kana):
         values["kana"] = prefix(text(form.kana))
-    if text(form.email):
-        values["email"] = text(form.email).lower()
-    if text(form.phone):
-        values["phone"] = "".join(c for c in text(form.phone) if c.isdigit())
+    if typed(form.email):
+        values["email"] = typed(form.email).lower()
+    if typed(form.phone):
+        values["phone"] = "".join(c for c in typed(form.phone) if "0" <= c <= "9")
     if form.amount_min.data is not None:
         values["amount_min"] = form.amount_min.data
     if form.amount_max.data is not None:
         values["amount_max"] = form.amount_max.data
     if form.cart_type.data:
         values["cart_type"] = form.cart_type.data
-    if text(form.trade_id):
-        values["trade_id"] = text(form.trade_id)
+    if typed(form.trade_id):
+        values["trade_id"] = typed(form.trade_id)
     return tuple(values), values
 
 
