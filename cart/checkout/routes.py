@@ -30,9 +30,15 @@ def cart_add():
     if not product.published:
         abort(404)
     quantity = _quantity(request.form.get("quantity", "1"))
+    page = url_for("storefront.product", product_id=product.id)
     if quantity is None or quantity < 1:
-        flash("数量は1以上の数字で入力してください。", "error")
-        return redirect(url_for("storefront.product", product_id=product.id))
+        flash(QUANTITY_FORMAT, "error")
+        return redirect(page)
+    in_cart = basket.quantities().get(product.id, 0)
+    if in_cart + quantity > basket.MAX_QUANTITY:
+        flash(f"1つの商品は{basket.MAX_QUANTITY}点までご注文いただけます"
+              f"（カゴに{in_cart}点入っています）。", "error")
+        return redirect(page)
     cycle = request.form.get("cycle", "")[:4]
     if cycle:
         page = url_for("storefront.product", product_id=product.id)
@@ -52,8 +58,8 @@ def cart():
     settings = settings_for(g.shop.id)
     if settings.cart_type == "three":
         if request.method == "POST":
-            _apply_cart_actions()
-            if "proceed" in request.form and basket.lines():
+            applied = _apply_cart_actions()
+            if "proceed" in request.form and applied and basket.lines():
                 return redirect(url_for("checkout.step1"))
             return redirect(url_for("checkout.cart"))
         return render_template("checkout/cart.html", **_cart_context())
@@ -66,11 +72,11 @@ def _zero_step(settings):
     form = ZeroStepForm(settings=settings, data=data)
     lines = basket.lines()
     if request.method == "POST":
-        _apply_cart_actions()
+        applied = _apply_cart_actions()
         draft.update(buyer=draft.typed(request.form, BUYER_FIELDS),
                      delivery=_int(request.form.get("delivery_method")),
                      payment=_int(request.form.get("payment_method")))
-        if "confirm" not in request.form:
+        if "confirm" not in request.form or not applied:
             return redirect(url_for("checkout.cart") + "#cart")
         lines = basket.lines()
         if form.validate_on_submit() and lines:
@@ -181,15 +187,34 @@ def _completed(number: str):
     return redirect(url_for("checkout.complete"))
 
 
-def _apply_cart_actions() -> None:
+QUANTITY_FORMAT = f"数量は1〜{basket.MAX_QUANTITY}の半角数字で入力してください。"
+
+
+def _apply_cart_actions() -> bool:
+    """Apply the typed quantities; a bad one keeps its line as it was and says why
+    (0 does not remove a line: 削除 does)."""
+    in_cart = basket.quantities()
+    remove = _int(request.form.get("remove"))
+    refused = []
     for key, value in request.form.items():
         if key.startswith("qty-"):
+            product_id = _int(key[4:]) or 0
             quantity = _quantity(value)
-            if quantity is not None:
-                basket.set_quantity(_int(key[4:]) or 0, quantity)
-    remove = _int(request.form.get("remove"))
+            if (product_id not in in_cart or product_id == remove
+                    or quantity == in_cart[product_id]):
+                continue
+            if quantity is None or not 1 <= quantity <= basket.MAX_QUANTITY:
+                refused.append(product_id)
+            else:
+                basket.set_quantity(product_id, quantity)
+    if refused:
+        names = {line.product_id: line.name for line in basket.lines()}
+        for product_id in refused:
+            flash(f"「{names.get(product_id, '商品')}」の数量は1〜{basket.MAX_QUANTITY}の"
+                  f"半角数字で入力してください（{in_cart[product_id]}点のままです）。", "error")
     if remove:
         basket.remove(remove)
+    return not refused
 
 
 def _cart_context(lines=None):
@@ -237,4 +262,6 @@ def _int(value):
 
 def _quantity(value):
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else None
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text) if len(text) <= 6 else basket.MAX_QUANTITY + 1
