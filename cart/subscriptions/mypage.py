@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from cart.extensions import db
+from cart.methods.card.stored import cards_of
 from cart.members.session import MYPAGE_SECTIONS, current_member, member_required
 from cart.models import StoredCard, Subscription
 from cart.storefront import shop_scoped
@@ -46,7 +47,7 @@ def subscription(sub_id):
     member = current_member(g.shop)
     sub = _own(member, sub_id)
     return render_template("subscriptions/mypage_show.html", member=member, sub=sub,
-                           offered=services.offered_cycles(sub), cards=_cards_of(member),
+                           offered=services.offered_cycles(sub), cards=cards_of(member),
                            history=services.history_of(sub), today=cycles.today())
 
 
@@ -63,12 +64,6 @@ CHANGES = {
                                                     services.MEMBER),
              "お支払いに使うカードを変更しました。"),
 }
-
-
-def _cards_of(member) -> list[StoredCard]:
-    return db.session.scalars(select(StoredCard).where(
-        StoredCard.shop_id == member.shop_id, StoredCard.member_id == member.id,
-        StoredCard.deleted_at.is_(None)).order_by(StoredCard.id)).all()
 
 
 def _card(sub: Subscription, value) -> StoredCard:
