@@ -101,3 +101,16 @@ def test_the_log_lists_every_notice_newest_first_in_pages(signed_in):
     assert first.index("x52") < first.index("x51") and ">x2<" not in first and "次へ" in first
     second = client.get("/admin/notices/?page=2").get_data(as_text=True)
     assert ">x2<" in second and ">x1<" in second and "前へ" in second
+
+
+def test_the_log_names_numbers_as_the_order_pages_do(signed_in):
+    """One vocabulary: trading_id is the 注文番号, PAYGENT's payment_id the 取引ID."""
+    client = signed_in
+    kept = send(client, STRAY)
+    listing = client.get("/admin/notices/").get_data(as_text=True)
+    assert "<th>注文番号</th><th>取引ID</th>" in listing
+    page = client.get(f"/admin/notices/{kept.id}").get_data(as_text=True)
+    assert "<tr><th>注文番号</th><td>order00042</td></tr>" in page
+    assert "<tr><th>取引ID</th><td>200000042</td></tr>" in page
+    for text in (listing, page):
+        assert "決済ID" not in text.replace("Paidy決済ID", "") and "取引ID（注文番号）" not in text

@@ -51,7 +51,7 @@ def rematch_notice(notice_id):
     if outcome is None:
         flash("この通知は照合済みです。", "info")
     elif outcome == "unmatched":
-        flash("該当する受注が見つかりませんでした。取引IDと決済IDをご確認ください。", "error")
+        flash("該当する受注が見つかりませんでした。注文番号と取引IDをご確認ください。", "error")
     else:
         flash(f"再照合しました：{OUTCOME_NAMES.get(outcome, outcome)}", "success")
     return redirect(url_for("notice_log.show", notice_id=notice.id))
