@@ -161,11 +161,13 @@ def test_prices_come_from_the_catalogue_not_the_form(client, shops):
 
 
 # -- rejected, closed, retried ------------------------------------------------------------
-@pytest.mark.parametrize("status, words", [
-    ("rejected", "今回のお支払いは承認されませんでした。恐れ入りますが、他の支払い方法をお選びください。"),
-    ("closed", "ペイディでのお支払いが中断されました"),
+@pytest.mark.parametrize("status, words, history", [
+    ("rejected", "今回のお支払いは承認されませんでした。恐れ入りますが、他の支払い方法をお選びください。",
+     "ペイディでのお支払いが承認されませんでした（購入者には他のお支払い方法をご案内しました）"),
+    ("closed", "ペイディでのお支払いが中断されました",
+     "購入者がペイディの決済画面を閉じ、お支払いを中断しました"),
 ])
-def test_back_to_the_payment_choice_with_input_kept(client, shops, status, words):
+def test_back_to_the_payment_choice_with_input_kept(client, shops, status, words, history):
     add_to_cart(client)
     fill_zero_step(client)
     start = paidy_start(client).get_json()
@@ -174,6 +176,11 @@ def test_back_to_the_payment_choice_with_input_kept(client, shops, status, words
     page = client.get("/s/demo/cart").get_data(as_text=True)
     assert words in page and 'value="山田 太郎"' in page and "静岡煎茶" in page
     assert f'name="payment_method" value="{method("paidy").id}"' in page
+    # the shop sees in 変更履歴 why the order stays 決済処理中
+    [order] = orders()
+    assert order.status == "pending_payment"
+    assert f"注文番号 : {order.number} {history}（注文は決済処理中のままです）" in [
+        h.text for h in order.history]
 
 
 def test_retry_reuses_the_pending_order_and_never_duplicates(client, shops):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from cart import history
 from cart.acceptance import accept_and_commit
 from cart.checkout.orders import Draft, start_payment
 from cart.extensions import begin_write, db, transaction
@@ -65,8 +66,11 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
     if order.status == "new" and order.payment is not None:
         return PaidyOutcome("done", order)  # a re-post, or the notice got here first
     if status == "rejected":
+        _note(order, "ペイディでのお支払いが承認されませんでした（購入者には他のお支払い方法を"
+                     "ご案内しました）")
         return PaidyOutcome("rejected", order, REJECTED_MESSAGE)
     if status != "authorized":
+        _note(order, "購入者がペイディの決済画面を閉じ、お支払いを中断しました")
         return PaidyOutcome("closed", order, CLOSED_MESSAGE)
     if not PAIDY_ID.match(paidy_payment_id or "") or order.status != "pending_payment":
         return PaidyOutcome("refused", order, UNVERIFIED_MESSAGE)
@@ -89,6 +93,9 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
         return PaidyOutcome("pending", order)
     if not result.ok:
         log.warning("343 refused for shop %s order %s: %s", shop.id, order.number, result.code)
+        _note(order, f"ペイディ決済の確認（ペイジェント）がエラーになりました（結果コード : "
+                     f"{result.code or '不明'}）。購入者には時間をおいて再度お試しいただくよう"
+                     "ご案内しました")
         return PaidyOutcome("unavailable", order, UNAVAILABLE_MESSAGE)
     problems = []
     if result.get("retrieve_result") != "0":
@@ -115,6 +122,16 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
         raise
     return PaidyOutcome("done" if accepted or order.status == "new" else "refused", order,
                         "" if order.status == "new" else UNVERIFIED_MESSAGE)
+
+
+def _note(order: Order, text: str) -> None:
+    """A 変更履歴 line for a payment step that ended without a payment, while the order is
+    still 決済処理中 (the order stays so: the shopper may try again or choose another method,
+    and the rollback closes it later)."""
+    if order.status != "pending_payment":
+        return
+    with transaction():
+        history.record(order, f"注文番号 : {order.number} {text}（注文は決済処理中のままです）")
 
 
 def _flag(order: Order, text: str, telegrams: TelegramLog | None = None) -> None:
