@@ -2,7 +2,7 @@ from flask import render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from cart.admin import bp
+from cart.admin import bp, sales
 from cart.extensions import db
 from cart.gateway import notice_url
 from cart.models import Order, PaygentAccount, PaymentNotice, Product
@@ -24,4 +24,5 @@ def dashboard():
         if review_count else []
     return render_template("admin/dashboard.html", shop=shop, product_count=product_count,
                            account=account, notice_url=notice_url(shop), unmatched=unmatched,
-                           review_count=review_count, review_orders=review_orders)
+                           review_count=review_count, review_orders=review_orders,
+                           sales=sales.dashboard(shop.id, review_count, unmatched))
