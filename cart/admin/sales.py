@@ -208,7 +208,7 @@ def open_work(shop_id: int, review_count: int, unmatched: int) -> list[Work]:
 
 # -- the charts ------------------------------------------------------------------------
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 58, 10, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 62, 26, 14, 34
 
 
 def short_yen(value: int) -> str:
@@ -243,7 +243,7 @@ class Chart:
     ticks: list      # (y, label)
     labels: list     # (x, label) of dates
     bars: list = field(default_factory=list)    # (x, y, w, h, colour, title)
-    lines: list = field(default_factory=list)   # (colour, points, name)
+    lines: list = field(default_factory=list)   # (colour, points, name, dash)
     dots: list = field(default_factory=list)    # (x, y, colour, title)
     left: int = LEFT
     right: int = WIDTH - RIGHT
@@ -296,7 +296,8 @@ def flow_chart(data: Sales) -> Chart:
     peak = max((data.amount(k, d) for k in KINDS for d in data.days), default=0)
     y, slot, axis, labels = _frame(data.days, peak)
     chart = Chart(WIDTH, HEIGHT, axis, labels)
-    for kind in KINDS:
+    # オーソリ is drawn last and dashed: it often runs on the 売上 line (同時売上, quick captures)
+    for kind in ("captured", "refunded", "authorized"):
         points = []
         for i, day in enumerate(data.days):
             value = data.amount(kind, day)
@@ -305,7 +306,8 @@ def flow_chart(data: Sales) -> Chart:
             if value:
                 chart.dots.append((x, y(value), KIND_COLOURS[kind],
                                    f"{date_text(day)} {KIND_NAMES[kind]} {value:,}円"))
-        chart.lines.append((KIND_COLOURS[kind], " ".join(points), KIND_NAMES[kind]))
+        chart.lines.append((KIND_COLOURS[kind], " ".join(points), KIND_NAMES[kind],
+                            "6 4" if kind == "authorized" else ""))
     return chart
 
 
