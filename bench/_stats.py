@@ -23,6 +23,10 @@ import threading
 import time
 from functools import wraps
 
+#: BENCH_SQL_LOG=<file>: the statements of the first few requests (and jobs) of each kind, one
+#: JSON line each, to see what a request sends (no figure of the bench depends on it)
+SQL_LOG = os.environ.get("BENCH_SQL_LOG", "")
+SQL_LOG_SAMPLES = 3
 SAMPLES_KEPT = 5000  # per request kind: enough for medians, bounded memory in long runs
 PATH = "/_bench/stats"
 _NUMBERS = re.compile(r"/\d+(?=/|$)")
@@ -67,16 +71,19 @@ class Stats:
             self.bench_cpu_ms = 0.0
 
     # -- counting -------------------------------------------------------------------------
-    def on_statement(self, *_args) -> None:
+    def on_statement(self, _conn, _cursor, statement, *_args) -> None:
         """SQLAlchemy's before_cursor_execute: one statement sent."""
         local = self.local
         if getattr(local, "counting", False):
             local.queries += 1
+            if SQL_LOG:
+                local.statements.append(" ".join(statement.split())[:160])
         with self.lock:
             self.queries_total += 1
 
     def _begin(self) -> tuple[float, float]:
         self.local.counting, self.local.queries, self.local.rule = True, 0, None
+        self.local.statements = []
         return time.perf_counter(), time.thread_time()
 
     def _end(self, table: str, key: str, started: tuple[float, float]) -> None:
@@ -85,7 +92,13 @@ class Stats:
         queries, self.local.counting = self.local.queries, False
         with self.lock:
             kinds = self.requests if table == "requests" else self.jobs
-            kinds.setdefault(key, _Kind()).add(wall, cpu, queries)
+            kind = kinds.setdefault(key, _Kind())
+            kind.add(wall, cpu, queries)
+            if SQL_LOG and kind.count <= SQL_LOG_SAMPLES:
+                with open(SQL_LOG, "a", encoding="utf-8") as log:
+                    log.write(json.dumps({"pid": os.getpid(), "kind": key,
+                                          "statements": self.local.statements},
+                                         ensure_ascii=False) + "\n")
             if table == "requests":
                 self.queries_in_requests += queries
                 self.in_flight -= 1

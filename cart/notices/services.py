@@ -180,8 +180,9 @@ def _apply_recorded(shop, notice: Notice, record: PaymentNotice) -> str:
 def _apply(shop, notice: Notice, record: PaymentNotice) -> str:
     payment = _locked_payment(shop, notice.payment_id) if notice.payment_id else None
     locked = payment is not None
-    order = payment.order if payment else db.session.scalar(select(Order).where(
-        Order.shop_id == shop.id, Order.number == notice.trading_id))
+    order = payment.order if payment else db.session.scalar(  # with its payment, if any
+        select(Order).options(joinedload(Order.payment)).where(
+            Order.shop_id == shop.id, Order.number == notice.trading_id))
     if order is None:
         return "unmatched"
     record.order_id = order.id

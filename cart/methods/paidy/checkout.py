@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cart import history
-from cart.acceptance import accept_and_commit
+from cart.acceptance import accept_payment
 from cart.checkout.orders import Draft, start_payment
 from cart.extensions import begin_write, db, transaction
 from cart.gateway import TelegramLog, account_for, client_for
@@ -51,6 +52,7 @@ class PaidyOutcome:
     kind: str            # done | rejected | closed | pending | refused | unavailable
     order: Order | None
     message: str = ""
+    number: str = ""     # the order's number, as read before any commit (no read after it)
 
 
 def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: str,
@@ -58,13 +60,14 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
     """Take the modal's callback for the shopper's own pending order (``own_order_id``, from
     the session); an authorisation counts only once PAYGENT (343) confirms it. Another
     order's number is refused with no telegram, flag or mail."""
-    order = db.session.scalar(select(Order).where(Order.shop_id == shop.id,
-                                                  Order.number == str(order_number)))
+    order = db.session.scalar(_with_payment().where(Order.shop_id == shop.id,
+                                                    Order.number == str(order_number)))
     if order is None or not own_order_id or order.id != own_order_id:
         return PaidyOutcome("refused", None, UNVERIFIED_MESSAGE)
+    number = order.number
     status = (status or "").lower()
     if order.status == "new" and order.payment is not None:
-        return PaidyOutcome("done", order)  # a re-post, or the notice got here first
+        return PaidyOutcome("done", order, number=number)  # a re-post, or the notice was first
     if status == "rejected":
         _note(order, "ペイディでのお支払いが承認されませんでした（購入者には他のお支払い方法を"
                      "ご案内しました）")
@@ -88,9 +91,11 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
         telegrams.write_alone()
     else:
         begin_write()  # the answer is booked next: read the order once, as the writer
-    order = db.session.get(Order, order_id)
+    # with its payment (none yet, unless a notice accepted the order meanwhile), so that the
+    # acceptance need not look for one
+    order = db.session.scalar(_with_payment().where(Order.id == order_id))
     if result.unknown:
-        return PaidyOutcome("pending", order)
+        return PaidyOutcome("pending", order, number=number)
     if not result.ok:
         log.warning("343 refused for shop %s order %s: %s", shop.id, order.number, result.code)
         _note(order, f"ペイディ決済の確認（ペイジェント）がエラーになりました（結果コード : "
@@ -113,15 +118,23 @@ def finish_paidy(shop: Shop, order_number: str, status: str, paidy_payment_id: s
               + f"（ペイディ決済ID：{paidy_payment_id}）", telegrams)
         return PaidyOutcome("refused", order, UNVERIFIED_MESSAGE)
     try:
-        accepted = accept_and_commit(order, lib.PAIDY, paidy_payment_id,
-                                     result.get("payment_id"),
-                                     result.get("payment_status") or lib.AUTHORIZED,
-                                     order.total, telegrams=telegrams)
+        with transaction():
+            telegrams.book()
+            accepted = accept_payment(order, lib.PAIDY, paidy_payment_id,
+                                      result.get("payment_id"),
+                                      result.get("payment_status") or lib.AUTHORIZED,
+                                      order.total, "決済画面")
+            placed = accepted or order.status == "new"  # or the notice placed it meanwhile
     except BaseException:
         telegrams.write_alone()
         raise
-    return PaidyOutcome("done" if accepted or order.status == "new" else "refused", order,
-                        "" if order.status == "new" else UNVERIFIED_MESSAGE)
+    return PaidyOutcome("done" if placed else "refused", order,
+                        "" if placed else UNVERIFIED_MESSAGE, number=number)
+
+
+def _with_payment():
+    """The order with its payment in one query."""
+    return select(Order).options(joinedload(Order.payment))
 
 
 def _note(order: Order, text: str) -> None:

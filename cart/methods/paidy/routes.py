@@ -44,10 +44,10 @@ def result():
     outcome = finish_paidy(g.shop, number, str(data.get("status", "")), str(data.get("id", "")),
                            draft.get().get("pending_order"))
     if outcome.kind == "done":
-        finish(outcome.order.number)
+        finish(outcome.number)
         return jsonify(redirect=url_for("checkout.complete"))
     if outcome.kind == "pending":
-        finish(outcome.order.number)
+        finish(outcome.number)
         return jsonify(redirect=url_for("checkout.pending"))
     flash(outcome.message, "error")
     return jsonify(redirect=choice_url(g.shop))
