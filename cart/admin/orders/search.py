@@ -145,20 +145,10 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
     """Orders of one tab matching the form, newest first: the page after the row ``after``
     names (``skip`` rows further on), the page before ``before`` (ending ``skip`` rows further
     back), or else page number ``page``."""
-    fields, values = (), {}
-    statuses = TABS[tab][1]
-    if form is not None and form.filled() and form.validate():
-        fields, values = _search_values(form)
-        if form.status.data:  # 入金待ち, 入金済み …: one of the tab's statuses
-            statuses = tuple(s for s in statuses if s == form.status.data)
-            if not statuses:
-                return Listing(rows=[], total=0)
-        if fields and db.session.get_bind().dialect.name == "postgresql":
-            # A search is planned for its own values: the generic plan of a prepared statement
-            # (psycopg prepares repeated ones) cannot use the prefix index for a LIKE and takes
-            # a range such as 購入金額 for nearly empty, then reads every row of the tab.
-            db.session.execute(sql("SET LOCAL plan_cache_mode = force_custom_plan"))
-    scope = _Scope(statuses, fields, {"shop_id": shop_id, **values})
+    scope = scope_for(shop_id, tab, form)
+    if scope is None:
+        return Listing(rows=[], total=0)
+    scope.plan()
     after_key, before_key = Key.parse(after), Key.parse(before)
     cursor = after_key or before_key
     skip = skip if cursor is not None and 0 <= skip <= MAX_SKIP else 0
@@ -192,6 +182,21 @@ def search(shop_id: int, tab: str, form: OrderSearchForm | None, page: int = 1,
     if not rows:  # the list changed between the statements
         return Listing(rows=[], total=total, pages=pages)
     return _listing(rows, total, ahead)
+
+
+def scope_for(shop_id: int, tab: str, form: OrderSearchForm | None) -> "_Scope | None":
+    """The rows of one tab that the form's search selects (every row of the tab when the form
+    is empty or does not validate), as the list and its CSV export read them; None when the
+    search can match nothing (a 対応状況 outside the tab)."""
+    fields, values = (), {}
+    statuses = TABS[tab][1]
+    if form is not None and form.filled() and form.validate():
+        fields, values = _search_values(form)
+        if form.status.data:  # 入金待ち, 入金済み …: one of the tab's statuses
+            statuses = tuple(s for s in statuses if s == form.status.data)
+            if not statuses:
+                return None
+    return _Scope(statuses, fields, {"shop_id": shop_id, **values})
 
 
 # -- the statements ---------------------------------------------------------------------------
@@ -235,6 +240,14 @@ class _Scope:
 
     def __init__(self, statuses: tuple[str, ...], fields: tuple[str, ...], values: dict):
         self.statuses, self.fields, self.values = statuses, fields, values
+
+    def plan(self) -> None:
+        """Have this transaction's statements planned for their own values. On PostgreSQL the
+        generic plan of a prepared statement (psycopg prepares repeated ones) cannot use the
+        prefix index for a LIKE and takes a range such as 購入金額 for nearly empty, then reads
+        every row of the tab; a search is therefore planned for its values."""
+        if self.fields and db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(sql("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     def where(self, *statuses: str) -> list:
         """The tab's (or one status's) rows that match the search."""
@@ -314,6 +327,26 @@ class _Scope:
             LIST_COLUMNS, *conditions(), backwards=backwards, join_payment=True),
             limit=limit, **(_bound("k", key) if key else {})).all()
         return found[::-1] if backwards else found
+
+    def batches(self, name: str, columns, size: int):
+        """Every matching row, ``columns`` of it (created_at and id among them), in the list's
+        order, ``size`` rows at a time: each batch is read by key as the rows after the last
+        one's key (never OFFSET), in its own short transaction, so however many rows match
+        only one batch is held and no connection is kept while the caller works on it. ``name``
+        names the column set (statements are kept per shape)."""
+        key = None
+        while True:
+            self.plan()
+            seek = [_after("k")] if key is not None else []
+            found = self.run(("batch", name, key is not None), lambda: self.ordered(
+                columns, *seek, join_payment=True),
+                limit=size, **(_bound("k", key) if key is not None else {})).all()
+            db.session.rollback()  # reads only: end the transaction, give the connection back
+            if found:
+                yield found
+            if len(found) < size:
+                return
+            key = Key.of(found[-1])
 
     def step(self, key: Key, side: str, count: int) -> Key | None:
         """The key ``count`` rows after (side "older") or before ("newer") ``key``: ``key``
