@@ -350,7 +350,12 @@ def test_settings_forms(owner, settings_data, delivery_data, basic_data, kind, o
         before = rows(*tables)
         response = client.post(path, data={"csrf_token": token(client, path), **delivery_data})
         event(f"宅配便 {response.status_code}")
-        if response.status_code == 302:
+        if response.status_code == 302:  # 確認画面, then 「設定する」
+            assert "/admin/settings/deliveries/confirm?draft=" in response.headers["Location"]
+            draft = response.headers["Location"].rsplit("draft=", 1)[1]
+            saved = client.post("/admin/settings/deliveries/save",
+                                data={"csrf_token": token(client, path), "draft": draft})
+            assert saved.status_code == 302
             db.session.expire_all()
             if "name" in delivery_data:
                 assert db.session.scalar(select(DeliveryMethod).where(

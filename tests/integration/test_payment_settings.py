@@ -263,9 +263,11 @@ def test_configured_paidy_is_offered_at_checkout(client, app, login_as, new_shop
     _confirm(client, _form_post(client, GOOD))
     page = client.get("/admin/settings/deliveries/new").get_data(as_text=True)
     paidy = db.session.scalar(select(PaymentMethod).where(PaymentMethod.shop_id == new_shop.id))
-    client.post("/admin/settings/deliveries/new", data={
+    response = client.post("/admin/settings/deliveries/new", data={
         "csrf_token": csrf_token(page), "name": "宅配便", "fee": "700", "active": "y",
         "payment_methods": [str(paidy.id)]})
+    client.post("/admin/settings/deliveries/save", data={  # 確認画面's 「設定する」
+        "csrf_token": csrf_token(page), "draft": response.headers["Location"].rsplit("=", 1)[1]})
     from cart.models import Product
     db.session.add(Product(shop_id=new_shop.id, code="x", name="新茶", price=2000, stock=3))
     db.session.commit()

@@ -14,6 +14,15 @@ def _post(client, path, data):
         as_text=True)), **data})
 
 
+def _set_delivery(client, path, data):
+    """宅配便: 「確認画面へ」, then 「設定する」 on the 確認画面."""
+    response = _post(client, path, data)
+    assert "/admin/settings/deliveries/confirm?draft=" in response.headers["Location"]
+    draft = response.headers["Location"].rsplit("draft=", 1)[1]
+    return client.post("/admin/settings/deliveries/save", data={
+        "csrf_token": csrf_token(client.get(path).get_data(as_text=True)), "draft": draft})
+
+
 @pytest.mark.parametrize("path", ["/admin/settings/shop", "/admin/settings/deliveries",
                                   "/admin/settings/deliveries/new"])
 def test_staff_cannot_open_settings(client, login_as, shops, path):
@@ -46,7 +55,7 @@ def test_bad_settings_are_explained_and_kept(client, login_as, shops):
 def test_delivery_pairing_decides_what_checkout_offers(client, login_as, shops):
     login_as("owner@example.com", "demo1234")
     courier = delivery()
-    response = _post(client, f"/admin/settings/deliveries/{courier.id}", {
+    response = _set_delivery(client, f"/admin/settings/deliveries/{courier.id}", {
         "name": "宅配便", "fee": "600", "active": "y",
         "payment_methods": [str(method("bank_transfer").id)]})
     assert response.status_code == 302
@@ -58,7 +67,7 @@ def test_delivery_pairing_decides_what_checkout_offers(client, login_as, shops):
 
 def test_fee_undetermined_delivery_is_added(client, login_as, shops):
     login_as("owner@example.com", "demo1234")
-    _post(client, "/admin/settings/deliveries/new", {
+    _set_delivery(client, "/admin/settings/deliveries/new", {
         "name": "チャーター便", "fee": "0", "fee_undetermined": "y", "active": "y"})
     added = db.session.scalar(select(DeliveryMethod).where(DeliveryMethod.name == "チャーター便"))
     assert added.fee_undetermined and added.shop_id == shop().id

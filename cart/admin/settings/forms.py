@@ -1,5 +1,5 @@
-from wtforms import (BooleanField, EmailField, RadioField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, EmailField, HiddenField, RadioField, SelectMultipleField,
+                     StringField, TextAreaField)
 from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional,
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -46,3 +46,4 @@ class DeliveryForm(JapaneseForm):
     fee_undetermined = BooleanField("送料は別途連絡（注文時には確定しない）")
     active = BooleanField("使用する", default=True)
     payment_methods = MultiCheckboxField("対応可能な支払方法", coerce=int)
+    draft = HiddenField()  # the draft 「戻る」 came back with, kept until 「設定する」
