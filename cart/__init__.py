@@ -63,6 +63,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin.members import bp as admin_members_bp
     from cart.admin.notices import bp as notice_log_bp
     from cart.admin.orders import bp as orders_bp
+    from cart.admin.pages import bp as pages_bp
     from cart.admin.payments import bp as payment_settings_bp
     from cart.admin.payments.paygent import bp as paygent_settings_bp
     from cart.admin.products import bp as products_bp
@@ -82,6 +83,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(orders_bp)
     app.register_blueprint(bulk_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(pages_bp)
     app.register_blueprint(payment_settings_bp)
     app.register_blueprint(paygent_settings_bp)
     app.register_blueprint(mails_bp)

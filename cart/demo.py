@@ -76,6 +76,9 @@ def seed_demo() -> list[str]:
     for shop, spec, account in seeded:
         _seed_subscriptions(shop, spec, account)
         db.session.commit()
+    for shop, spec, account in seeded:
+        _seed_pages(shop, spec)
+        db.session.commit()
     return out
 
 
@@ -235,6 +238,61 @@ def _seed_carrier(shop: Shop) -> None:
         DeliveryMethod.shop_id == shop.id, DeliveryMethod.name == "宅配便"))
     if courier is not None:
         courier.payment_methods.append(method)
+
+
+#: 特定商取引法に基づく表記 and プライバシーポリシー of the demo shops (fictitious details)
+DEMO_PAGES = {
+    "manager": "山田 太郎",
+    "address": "〒150-0001 東京都渋谷区神宮前1-2-3 サンプルビル5F",
+    "phone": "03-1234-5678",
+    "phone_hours": "平日 10:00〜17:00（土日祝・年末年始を除く）",
+    "price": "各商品ページに税込価格で表示しています。",
+    "extra_charges": "送料：宅配便 全国一律800円（大型配送はご注文後にご連絡します）\n"
+                     "代金引換手数料：330円\n銀行振込の振込手数料はお客様のご負担となります。",
+    "order_method": "ショッピングカートからご注文ください。",
+    "payment_methods": "あと払い(ペイディ)、クレジットカード決済、コンビニ決済、ATM決済（ペイジー）、"
+                       "銀行ネット決済、携帯キャリア決済、銀行振込、代金引換",
+    "payment_timing": "クレジットカード決済・携帯キャリア決済：ご注文時にお支払いが確定します。\n"
+                      "あと払い(ペイディ)：ご利用の翌月27日までにお支払いください。\n"
+                      "コンビニ決済・ATM決済・銀行ネット決済・銀行振込：ご注文から7日以内にお支払いください。\n"
+                      "代金引換：商品お受け取りの際にお支払いください。",
+    "delivery_timing": "ご注文（前払いの場合はご入金の確認）から3営業日以内に発送します。",
+    "returns": "商品に欠陥がある場合を除き、お客様のご都合による返品・交換はお受けしておりません。\n"
+               "不良品・誤配送の場合は、商品到着後7日以内にご連絡ください。良品と交換いたします。\n"
+               "ご注文のキャンセルは、発送前に限りお問い合わせ先までご連絡ください。",
+    "return_shipping": "不良品・誤配送の場合は当店が負担します。",
+}
+DEMO_PRIVACY = """{name}（以下「当店」）は、お客様の個人情報を次のとおり取り扱います。
+
+1. 取得する情報
+ご注文・会員登録の際に、お名前、ご住所、電話番号、メールアドレス等をお預かりします。クレジットカード番号は決済代行会社が管理し、当店は保持しません。
+
+2. 利用目的
+商品の発送、ご注文内容の確認やご連絡、お支払いの手続き、お問い合わせへの回答のために利用します。
+
+3. 第三者への提供
+法令に基づく場合を除き、ご本人の同意なく第三者に提供しません。ただし、商品の配送や決済のため、配送業者・決済代行会社に必要な範囲で提供します。
+
+4. 安全管理
+お預かりした個人情報は、漏えい・滅失・毀損のないよう適切に管理します。
+
+5. 開示・訂正・削除のご請求
+ご本人からの個人情報の開示・訂正・利用停止・削除のご請求には、ご本人であることを確認のうえ対応します。
+
+6. お問い合わせ窓口
+{name} 個人情報お問い合わせ窓口
+メール：{email}
+"""
+
+
+def _seed_pages(shop: Shop, spec: dict) -> None:
+    """The storefront's footer pages, filled in (a shop that wrote its own keeps them)."""
+    from cart.models import ShopPages
+    if db.session.scalar(select(ShopPages).where(ShopPages.shop_id == shop.id)):
+        return
+    email = f"info@{spec['code']}.example.com"
+    db.session.add(ShopPages(shop_id=shop.id, seller=spec["name"], email=email, **DEMO_PAGES,
+                             privacy_policy=DEMO_PRIVACY.format(name=spec["name"], email=email)))
 
 
 def register_at_sandbox(account: PaygentAccount, shop: Shop) -> None:

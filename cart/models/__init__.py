@@ -22,3 +22,5 @@ __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSett
            "CardAuthorization", "DeferredSettings", "DeferredPayment",
            "CarrierSettings", "Member", "MemberAddress", "StoredCard", "Subscription",
            "SubscriptionItem", "SubscriptionHistory", "FilePaymentRun", "FilePaymentRunItem"]
+from .shop_pages import ShopPages  # noqa: E402
+__all__ += ["ShopPages"]

@@ -33,3 +33,4 @@ shop_scoped(bp)
 
 
 from cart.storefront import routes  # noqa: E402,F401
+from cart.storefront import legal  # noqa: E402,F401
