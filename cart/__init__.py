@@ -149,6 +149,8 @@ def _register_periodic_round(jobs) -> None:
     jobs.every_round("released_stock", release_unpaid_stock)
     from cart.subscriptions.runs import due_round
     jobs.every_round("subscriptions", due_round)  # today's runs, and runs PAYGENT still has
+    from cart.expiry_watch import send_expiry_mails
+    jobs.every_round("expiry_mails", send_expiry_mails)  # オーソリ期限切れ間近, once a day a shop
 
 
 def _register_error_pages(app: Flask) -> None:

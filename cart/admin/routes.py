@@ -2,6 +2,7 @@ from flask import render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from cart import deadlines
 from cart.admin import bp, sales
 from cart.extensions import db
 from cart.gateway import notice_url
@@ -24,5 +25,6 @@ def dashboard():
         if review_count else []
     return render_template("admin/dashboard.html", shop=shop, product_count=product_count,
                            account=account, notice_url=notice_url(shop), unmatched=unmatched,
+                           expiring=deadlines.watch(shop.id),
                            review_count=review_count, review_orders=review_orders,
                            sales=sales.dashboard(shop.id, review_count, unmatched))

@@ -1,10 +1,13 @@
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Integer, String, Text,
+                        UniqueConstraint, true)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cart.extensions import Stable, db
 from cart.shop_config import ShopConfig
 
-from .base import ShopOwned, Timestamps
+from .base import ShopOwned, Timestamps, utcnow
 
 CART_TYPES = {"zero": "ゼロステップカート", "three": "3ステップカート"}
 
@@ -26,3 +29,20 @@ class ShopSettings(ShopConfig, Stable, ShopOwned, Timestamps, db.Model):
     conversion_tag: Mapped[str] = mapped_column(Text, nullable=False, default="")
     pending_cancel_days: Mapped[int] = mapped_column(Integer, nullable=False, default=7)
     order_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # オーソリ期限切れ間近のお知らせメール to the shop's owners (docs/deadlines.md)
+    expiry_mail: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True,
+                                              server_default=true())
+
+
+class ExpiryNotice(ShopOwned, db.Model):
+    """オーソリ期限切れ間近のお知らせ sent to a shop on one day (JST): the unique row, written in
+    the transaction that queues the mail, is what keeps it to one a day whoever runs the
+    round."""
+    __tablename__ = "expiry_notices"
+    __table_args__ = (UniqueConstraint("shop_id", "sent_on", name="uq_expiry_notices_shop_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sent_on: Mapped[date] = mapped_column(Date, nullable=False)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    total: Mapped[int] = mapped_column(Integer, nullable=False)     # yen
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 nullable=False)

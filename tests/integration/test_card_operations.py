@@ -61,7 +61,7 @@ def test_an_authorised_card_order_offers_capture_and_cancel_within_60_days(
     page = _page(client, order)
     assert "オーソリOK" in page and "売上確定</button>" in page and "キャンセル</button>" in page
     assert "ペイジェント状況 : <strong id=\"paygent-status\">未処理" in page
-    assert "売上確定・キャンセル・金額変更の期限 : " in page and "（オーソリから60日）" in page
+    assert "オーソリ有効期限 " in page and "売上確定・キャンセル・金額変更の期限（オーソリから60日）" in page
     assert "返金確定" not in page and "オーソリ変更を実行" not in page  # the amounts agree
 
 

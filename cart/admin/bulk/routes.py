@@ -3,6 +3,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from cart import deadlines
 from cart.admin.bulk import bp, services
 from cart.extensions import db
 from cart.models import BulkRun
@@ -23,12 +24,16 @@ def index():
     action = _action(request.args.get("action"))
     # past the last page a page is empty; a huge number would overflow the OFFSET
     page = min(max(1, request.args.get("page", 1, type=int) or 1), 100_000)
-    rows = db.session.scalars(services.unprocessed(current_user.shop_id, action)
-                              .limit(PAGE + 1).offset((page - 1) * PAGE)).all()
+    query = services.unprocessed(current_user.shop_id, action)
+    expiring = deadlines.days_arg(request.args.get("expiring"))
+    if expiring is not None:  # オーソリ期限切れ間近 (the dashboard's link): lapsing within N days
+        query = query.where(deadlines.expiring_condition(expiring, action=action))
+    rows = db.session.scalars(query.limit(PAGE + 1).offset((page - 1) * PAGE)).all()
     selected = set(request.args.getlist("ids"))
     return render_template("admin/bulk/index.html", rows=rows[:PAGE], more=len(rows) > PAGE,
                            page=page, form=FlaskForm(), selected=selected,
-                           limit=services.MAX_ORDERS, action=action, actions=BULK_ACTIONS)
+                           limit=services.MAX_ORDERS, action=action, actions=BULK_ACTIONS,
+                           expiring=expiring, deadline_notes=deadlines.notes_of(rows[:PAGE]))
 
 
 @bp.post("/action")

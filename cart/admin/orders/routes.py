@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from cart import operations
+from cart import deadlines, operations
 from cart.admin.orders import bp, services
 from cart.admin.orders.forms import (AdjustForm, OrderMoveForm, PaymentActionForm,
                                      RefundForm)
@@ -16,7 +16,7 @@ from cart.models import Order, PaymentLog
 from cart.models.order import COMPLETABLE, EDITABLE, OPEN
 from cart.tenancy import get_or_404, owner_required
 from payments.methods import CANCEL, CAPTURE, REFUND
-from payments.methods.base import ALL_ACTIONS, CHANGE, action_name
+from payments.methods.base import CHANGE
 from payments.paygent import codes
 
 
@@ -41,7 +41,9 @@ def index():
         return url_for("orders.index", **args, **paging)
 
     return render_template("admin/orders/index.html", tab=tab, tabs=TABS, listing=listing,
-                           rows=listing.rows, form=form, link=link, searching=form.filled())
+                           rows=listing.rows, form=form, link=link, searching=form.filled(),
+                           deadline_notes=deadlines.notes_for(current_user.shop_id,
+                                                              listing.rows))
 
 
 @bp.post("/rollback")
@@ -75,6 +77,8 @@ def _render_show(order, refund_form=None, error=None, status=200):
                     and payment.amount != order.total)
     changed = bool(payment and any(a.action == CHANGE and a.outcome == "succeeded"
                                    for a in payment.attempts))
+    payment_deadlines = deadlines.for_order(order, now)
+    expired = [d for d in payment_deadlines if d.passed and d.expired_text(allowed)]
     return render_template(
         "admin/orders/show.html", order=order, payment=payment, allowed=allowed,
         status_name=payment.lib.display_status(state, now) if state else "",
@@ -82,7 +86,10 @@ def _render_show(order, refund_form=None, error=None, status=200):
         refund_form=refund_form or RefundForm(), action_form=PaymentActionForm(),
         move_form=OrderMoveForm(), error=error, mismatch=mismatch,
         paygent_status=payment.lib.paygent_status(payment.status, changed) if payment else "",
-        deadlines=_deadlines(payment, state, allowed) if payment else [],
+        payment_deadlines=payment_deadlines,
+        expired_notes=[d.expired_text(allowed) for d in expired],
+        capture_closed=next((d.expired_text(allowed) for d in expired if CAPTURE in d.actions),
+                            ""),
         names={a: payment.lib.operation_name(payment.status, a, payment.variant)
                for a in allowed},
         history=order.history, moves=_moves(order)), status
@@ -93,20 +100,6 @@ def _moves(order) -> dict:
     services check (cart.models.order)."""
     return {"complete": order.status in COMPLETABLE, "cancel": order.status in OPEN,
             "edit": order.status in EDITABLE}
-
-
-def _deadlines(payment, state, allowed) -> list[tuple[str, object, str]]:
-    """Until when the allowed operations may run (the method's windows), those sharing a
-    window named together: (what, until, why)."""
-    found: dict = {}
-    for action in (a for a in ALL_ACTIONS if a in allowed):
-        transition = payment.lib.transition(payment.status, action, payment.variant)
-        window = transition.window if transition else None
-        since = getattr(state, window.since) if window else None
-        if since is not None:
-            key = (since + window.length, window.span)
-            found.setdefault(key, []).append(action_name(action))
-    return [("・".join(names), until, why) for (until, why), names in found.items()]
 
 
 @bp.post("/<int:order_id>/capture")

@@ -42,7 +42,12 @@ TABS = {"active": ("受注一覧", OPEN),
 LIST_COLUMNS = (Order.id, Order.created_at, Order.number, Order.buyer_name, Order.total,
                 Order.payment_name, Order.status, Order.needs_review,
                 Payment.paygent_payment_id, Payment.status.label("payment_status"),
-                Payment.in_flight_attempt_id)
+                Payment.in_flight_attempt_id,
+                # the payment's deadlines (cart.deadlines.notes_for): its method and times
+                Payment.method.label("payment_method"), Payment.amount.label("payment_amount"),
+                Payment.authorized_at, Payment.captured_at,
+                Payment.variant.label("payment_variant"),
+                Payment.refunded.label("payment_refunded"))
 NEWEST_FIRST = (Order.created_at.desc(), Order.id.desc())
 OLDEST_FIRST = (Order.created_at.asc(), Order.id.asc())
 

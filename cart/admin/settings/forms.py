@@ -8,6 +8,18 @@ from cart.fields import JapaneseForm, WholeNumberField
 from cart.models.store_settings import CART_TYPES
 
 
+class OnByDefaultField(BooleanField):
+    """A checkbox checked while the setting was never stored (the shop's row, or its column,
+    not written yet)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "BooleanField"  # drawn as the checkbox it is
+
+    def process_data(self, value):
+        self.data = True if value is None else bool(value)
+
+
 class ShopSettingsForm(JapaneseForm):
     cart_type = RadioField("カートの種類", choices=list(CART_TYPES.items()),
                            validators=[DataRequired("カートの種類を選択してください。")])
@@ -22,6 +34,7 @@ class ShopSettingsForm(JapaneseForm):
         Length(max=20000, message="20000文字以内で入力してください。")])
     pending_cancel_days = WholeNumberField("決済処理中の注文の取消期間（日）", validators=[
         InputRequired("日数を入力してください。"), NumberRange(min=1, max=90, message="1〜90日で入力してください。")])
+    expiry_mail = OnByDefaultField("オーソリ期限切れ間近のお知らせメールを送信する")
 
 
 class MultiCheckboxField(SelectMultipleField):
