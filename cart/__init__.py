@@ -75,6 +75,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.members import bp as members_bp
     from cart.notices import bp as notices_bp
     from cart.storefront import bp as storefront_bp
+    from cart.storefront.images import bp as product_images_bp
     from cart.subscriptions.mypage import bp as member_subscriptions_bp
 
     app.register_blueprint(auth_bp)
@@ -91,6 +92,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_members_bp)
     app.register_blueprint(storefront_bp)
+    app.register_blueprint(product_images_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(member_subscriptions_bp)

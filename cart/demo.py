@@ -1,4 +1,6 @@
 """Demo data: shops anyone can sign in to, wired to the local sandbox."""
+import functools
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -79,6 +81,9 @@ def seed_demo() -> list[str]:
     for shop, spec, account in seeded:
         _seed_pages(shop, spec)
         db.session.commit()
+    for shop, spec, account in seeded:
+        _seed_images(shop)
+        db.session.commit()
     return out
 
 
@@ -89,6 +94,57 @@ def _seed_catalog(shop: Shop) -> None:
         if not exists:
             db.session.add(Product(shop_id=shop.id, code=code, name=name, price=price,
                                    tax_rate=rate, stock=stock, published=True))
+
+
+#: 商品画像 drawn for the demo products: (background, foreground) per image, by product code
+DEMO_IMAGE_COLOURS = {
+    "tea-001": [((74, 124, 58), (236, 244, 226)), ((200, 221, 176), (52, 92, 40))],
+    "tea-002": [((108, 153, 62), (245, 250, 235))],
+    "cup-001": [((44, 82, 130), (240, 244, 250)), ((226, 232, 240), (44, 82, 130))],
+    "set-001": [((150, 52, 60), (252, 240, 232))],
+}
+_CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+              "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf")
+
+
+def _seed_images(shop: Shop) -> None:
+    """The demo products' 商品画像, drawn here (a product that has images keeps them)."""
+    from cart.images import catalog
+    for code, name, *_ in DEMO_PRODUCTS:
+        product = db.session.scalar(select(Product).where(
+            Product.shop_id == shop.id, Product.code == code))
+        if product is None or catalog.count_of(shop.id, product.id):
+            continue
+        drawn = [_demo_image(name, code, i) for i in range(len(DEMO_IMAGE_COLOURS.get(code, [0])))]
+        catalog.add_images(shop.id, product.id, drawn)
+
+
+@functools.lru_cache(maxsize=16)
+def _demo_image(name: str, code: str, index: int):
+    """A square in the product's colours with the first character of its name (or its code
+    when no Japanese font is installed), prepared as an upload would be."""
+    import io
+    import os
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from cart.images.processing import prepare
+    background, foreground = (DEMO_IMAGE_COLOURS.get(code) or [((120, 120, 120), (255, 255, 255))])[index]
+    image = Image.new("RGB", (800, 800), background)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((130, 130, 670, 670), outline=foreground, width=14)
+    font_path = next((path for path in _CJK_FONTS if os.path.exists(path)), None)
+    text = name[0] if font_path else code.split("-")[0].upper()
+    font = (ImageFont.truetype(font_path, 300) if font_path
+            else ImageFont.load_default(size=200 if len(text) < 4 else 150))
+    draw.text((400, 400), text, fill=foreground, font=font, anchor="mm")
+    if index:
+        draw.text((400, 730), f"{index + 1}", fill=foreground, font=ImageFont.load_default(size=60),
+                  anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return prepare(out.getvalue(), f"{code}.png")
 
 
 def _seed_payments(shop: Shop, spec: dict) -> PaygentAccount:

@@ -22,5 +22,7 @@ __all__ = ["Shop", "Staff", "Product", "PaygentAccount", "PaymentLog", "ShopSett
            "CardAuthorization", "DeferredSettings", "DeferredPayment",
            "CarrierSettings", "Member", "MemberAddress", "StoredCard", "Subscription",
            "SubscriptionItem", "SubscriptionHistory", "FilePaymentRun", "FilePaymentRunItem"]
+from .product_image import ProductImage  # noqa: E402
+__all__ += ["ProductImage"]
 from .shop_pages import ShopPages  # noqa: E402
 __all__ += ["ShopPages"]

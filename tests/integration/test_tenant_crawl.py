@@ -15,8 +15,8 @@ from cart.extensions import db
 from cart.members import reset
 from cart.models import (BulkRun, CardSettings, DeferredPayment, DeferredSettings,
                          DeliveryMethod, Member, MemberAddress, Order, OutboxMail, Payment,
-                         FilePaymentRun, PaymentMethod, PaymentNotice, Product, Staff,
-                         StoredCard, Subscription, SubscriptionItem)
+                         FilePaymentRun, PaymentMethod, PaymentNotice, Product, ProductImage,
+                         Staff, StoredCard, Subscription, SubscriptionItem)
 
 from ..conftest import csrf_token
 from .checkout_helpers import setup_shops, shop
@@ -25,7 +25,8 @@ from .checkout_helpers import setup_shops, shop
 PARAMS = {"order_id": Order, "product_id": Product, "delivery_id": DeliveryMethod,
           "method_id": PaymentMethod, "mail_id": OutboxMail, "run_id": BulkRun,
           "notice_id": PaymentNotice, "staff_id": Staff, "member_id": Member,
-          "sub_id": Subscription, "file_run_id": FilePaymentRun, "card_id": StoredCard}
+          "sub_id": Subscription, "file_run_id": FilePaymentRun, "card_id": StoredCard,
+          "image_id": ProductImage}
 
 
 SECRET_MERCHANT_NAME = "SecretShop3"
@@ -104,6 +105,7 @@ def victim(request, app, sandbox):
     ids["method_id"] = db.session.scalar(select(PaymentMethod.id).where(
         PaymentMethod.shop_id == demo3.id, PaymentMethod.kind == kind))
     ids["kind"] = kind
+    ids["size"] = "thumb"  # 商品画像's size (the image is demo3's, seeded)
     return ids
 
 
@@ -142,7 +144,9 @@ def test_every_admin_url_naming_a_row_is_404_for_another_shop(app, client, victi
             "/admin/members/<int:member_id>/disable", "/admin/subscriptions/<int:sub_id>",
             "/admin/subscriptions/<int:sub_id>/<action>",
             "/admin/subscriptions/runs/<int:file_run_id>/csv",
-            "/admin/subscriptions/runs/<int:file_run_id>/result"} <= crawled
+            "/admin/subscriptions/runs/<int:file_run_id>/result",
+            "/admin/products/images/<int:image_id>/<size>",
+            "/admin/products/<int:product_id>/images/<int:image_id>/delete"} <= crawled
     # the shop's own card settings, and their 確認画面: nothing of the other shop's
     for url in ("/admin/payment-methods/card", "/admin/payment-methods/card/confirm",
                 "/admin/payment-methods/conveni", "/admin/payment-methods/atm",

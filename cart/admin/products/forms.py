@@ -1,8 +1,10 @@
+from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
                                 Regexp)
 
 from cart.fields import CheckboxListField, JapaneseForm, WholeNumberField, stripped
+from cart.images.processing import MAX_PER_PRODUCT
 from cart.models.catalog import TAX_RATE_NAMES
 
 
@@ -29,3 +31,18 @@ class ProductForm(JapaneseForm):
         ("1m", "1ヶ月ごと"), ("2m", "2ヶ月ごと"), ("3m", "3ヶ月ごと")])
     cycle_weeks = WholeNumberField("定期購入（週ごと）", validators=[
         Optional(), NumberRange(min=1, max=12, message="1〜12週で入力してください。")])
+    images = MultipleFileField("商品画像を追加", render_kw={
+        "accept": "image/jpeg,image/png,image/webp,image/gif", "multiple": True})
+
+    IMAGE_HINT = (f"JPEG・PNG・WebP・GIF形式、1枚10MB・縦横8,000ピクセルまで、1商品{MAX_PER_PRODUCT}枚まで"
+                  "（複数選択できます）。先頭の画像がメイン画像として商品一覧に表示されます。")
+
+    def chosen_images(self) -> list:
+        """The files chosen in 商品画像を追加 (an empty file input sends one nameless part)."""
+        return [f for f in (self.images.data or []) if getattr(f, "filename", "")]
+
+    def populate_obj(self, obj) -> None:
+        """The product's own fields; the images are stored apart."""
+        for name, field in self._fields.items():
+            if name != "images":
+                field.populate_obj(obj, name)
