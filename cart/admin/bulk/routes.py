@@ -3,6 +3,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from cart import operations
 from cart import deadlines
 from cart.admin.bulk import bp, services
 from cart.extensions import db
@@ -36,26 +37,64 @@ def index():
                            expiring=expiring, deadline_notes=deadlines.notes_of(rows[:PAGE]))
 
 
+@bp.context_processor
+def _fingerprints():
+    """The pages carry what each order's payment was when shown (``state-<id>``)."""
+    return {"fingerprint": operations.fingerprint}
+
+
+def _selected(ids: list[str], action: str):
+    """The posted selection: (Selection, None), or (None, the error message)."""
+    try:
+        return services.select_orders(current_user.shop_id, ids, action,
+                                      services.states_of(request.form)), None
+    except services.BulkError as error:
+        return None, str(error)
+
+
+def _back_to_list(selection, action: str):
+    """未処理一覧 again, the orders that may still run still checked, and why any left."""
+    if selection.dropped:
+        flash(services.dropped_headline(action) + (
+            "ほかの受注は選択したままです。" if selection.orders else ""), "error")
+        for dropped in selection.dropped:
+            flash(dropped.message, "warning")
+    return redirect(url_for("bulk.index", ids=[o.id for o in selection.orders], action=action))
+
+
+def _confirm_page(selection, action: str, status: int = 200):
+    """「N件の受注に対して以下の処理を行います。」 for the orders that may run, with a fresh run
+    token, and the orders left out named at the top."""
+    return render_template("admin/bulk/confirm.html", orders=selection.orders, form=FlaskForm(),
+                           action=action, action_name=BULK_ACTIONS[action],
+                           token=services.new_token(), dropped=selection.dropped,
+                           headline=services.dropped_headline(action)), status
+
+
 @bp.post("/action")
 def choose_action():
-    """「処理対象を確定し次へ」: check the selection against the list's 処理内容, then show it."""
+    """「処理対象を確定し次へ」: check the selection against the list's 処理内容, then show it.
+    An order that changed since the list showed it sends the operator back to the list, the
+    others still checked, the changed one named."""
     form = FlaskForm()
     ids = request.form.getlist("ids")
     action = _action(request.form.get("action"))
     if not form.validate_on_submit():
         return redirect(url_for("bulk.index", action=action))
-    try:
-        orders = services.checked_selection(current_user.shop_id, ids, action)
-    except services.BulkError as error:
-        flash(str(error), "error")
+    selection, error = _selected(ids, action)
+    if error:
+        flash(error, "error")
         return redirect(url_for("bulk.index", ids=ids[:500], action=action))
-    return render_template("admin/bulk/action.html", orders=orders, form=form,
+    if selection.dropped:
+        return _back_to_list(selection, action)
+    return render_template("admin/bulk/action.html", orders=selection.orders, form=form,
                            actions=BULK_ACTIONS, action=action)
 
 
 @bp.post("/confirm")
 def confirm():
-    """「処理内容を確認し次へ」: 「N件の受注に対して以下の処理を行います。」."""
+    """「処理内容を確認し次へ」: 「N件の受注に対して以下の処理を行います。」, for the orders still as
+    shown (those that changed named at the top)."""
     form = FlaskForm()
     ids = request.form.getlist("ids")
     action = request.form.get("action", "")
@@ -64,18 +103,20 @@ def confirm():
     if action not in BULK_ACTIONS:
         flash("処理内容を選択してください。", "error")
         return redirect(url_for("bulk.index", ids=ids[:500]))
-    try:
-        orders = services.checked_selection(current_user.shop_id, ids, action)
-    except services.BulkError as error:
-        flash(str(error), "error")
+    selection, error = _selected(ids, action)
+    if error:
+        flash(error, "error")
         return redirect(url_for("bulk.index", ids=ids[:500], action=action))
-    return render_template("admin/bulk/confirm.html", orders=orders, form=form, action=action,
-                           action_name=BULK_ACTIONS[action], token=services.new_token())
+    if not selection.orders:
+        return _back_to_list(selection, action)
+    return _confirm_page(selection, action)
 
 
 @bp.post("/run")
 def run():
-    """「一括処理を実行」: one run per confirmation page, however often it is posted."""
+    """「一括処理を実行」: one run per confirmation page, however often it is posted. If an
+    order changed since that page showed it, nothing starts: the page comes back with the
+    others (a new token, so one more click runs exactly them) and the changed one named."""
     form = FlaskForm()
     token = request.form.get("token", "")
     if not form.validate_on_submit() or not token or len(token) > 64:
@@ -83,7 +124,12 @@ def run():
     action = request.form.get("action", "capture")
     try:
         started = services.start(current_user.shop_id, current_user, token,
-                                 request.form.getlist("ids"), services.checked_action(action))
+                                 request.form.getlist("ids"), services.checked_action(action),
+                                 services.states_of(request.form))
+    except services.Changed as changed:
+        if not changed.selection.orders:
+            return _back_to_list(changed.selection, action)
+        return _confirm_page(changed.selection, action, status=409)
     except services.BulkError as error:
         flash(str(error), "error")
         return redirect(url_for("bulk.index"))

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -78,36 +79,133 @@ def checked_action(action: str) -> str:
     return action
 
 
-def checked_selection(shop_id: int, raw_ids: list[str], action: str = CAPTURE) -> list[Order]:
-    """The chosen orders, in list order; at most 50, each still in the 未処理一覧 of the
-    処理内容."""
+@dataclass
+class Dropped:
+    """An order left out of a selection, and why (Japanese, ends in 「ため」)."""
+    number: str  # "" for an id that names no order of the shop (nothing of it is shown)
+    reason: str
+
+    @property
+    def message(self) -> str:
+        if not self.number:
+            return "選択内容に未処理一覧にない受注が含まれていたため、その受注を選択から外しました。"
+        return f"注文番号 {self.number} は{self.reason}、選択から外しました。"
+
+
+@dataclass
+class Selection:
+    """The chosen orders that may run as they were shown (list order), and those left out."""
+    orders: list[Order]
+    dropped: list[Dropped] = field(default_factory=list)
+
+
+class Changed(BulkError):
+    """Some chosen orders changed (or left the list) after the page showed them: nothing was
+    started; ``selection`` holds the others, to be shown again for one more confirmation."""
+
+    def __init__(self, selection: Selection, action: str):
+        super().__init__(dropped_headline(action))
+        self.selection = selection
+
+
+def dropped_headline(action: str) -> str:
+    return (f"選択した受注の中に、他の操作で状態が変わった受注、または「{BULK_ACTIONS[action]}」"
+            "の対象外になった受注があります。")
+
+
+def states_of(form) -> dict[int, str]:
+    """The fingerprints the pages carried (``state-<order id>``): what each order's payment
+    was when the operator saw it."""
+    states = {}
+    for key, value in form.items():
+        order_id = key[len("state-"):]
+        if key.startswith("state-") and order_id.isascii() and order_id.isdigit() \
+                and len(order_id) < 10:
+            states[int(order_id)] = str(value)[:200]
+    return states
+
+
+def select_orders(shop_id: int, raw_ids: list[str], action: str = CAPTURE,
+                  states: dict[int, str] | None = None) -> Selection:
+    """The chosen orders (at most 50) that are still in the 未処理一覧 of the 処理内容 and,
+    where the page said what their payment was (``states``), still as shown; the others are
+    dropped, each with its reason. Refuses an empty selection and one over the limit."""
+    states = states or {}
     raw = [str(i) for i in raw_ids if str(i).strip()]
     if not raw:
         raise BulkError("処理を行う受注を選択してください。")
-    # anything but a short run of half-width digits names no order (and int() may refuse it):
-    # like an order no longer in the list, it makes the whole selection stale
+    # anything but a short run of half-width digits names no order (and int() may refuse it)
     valid = [i for i in raw if i.isascii() and i.isdigit() and len(i) < 10]
     ids = {int(i) for i in valid}
     if len(ids) > MAX_ORDERS:
         raise BulkError(f"一度に処理できるのは{MAX_ORDERS}件までです（{len(ids)}件選択されています）。"
                         f"選択を{MAX_ORDERS}件以下にしてください。")
-    orders = db.session.scalars(unprocessed(shop_id, checked_action(action)).where(
+    listed = db.session.scalars(unprocessed(shop_id, checked_action(action)).where(
         Order.id.in_(ids))).all()
-    if len(valid) < len(raw) or len(orders) != len(ids):
-        raise BulkError(f"選択した受注の中に、処理済みまたは「{BULK_ACTIONS[action]}」の対象外に"
-                        "なった受注があります。未処理一覧を確認して、もう一度選択してください。")
-    return orders
+    orders, dropped = [], []
+    for order in listed:
+        shown = states.get(order.id)
+        if shown is not None and shown != operations.fingerprint(order.payment):
+            dropped.append(Dropped(order.number, _changed(order.payment, shown)))
+        else:
+            orders.append(order)
+    gone = ids - {o.id for o in listed}
+    found = db.session.scalars(select(Order).where(Order.shop_id == shop_id,
+                                                   Order.id.in_(gone)).order_by(
+        Order.created_at.desc(), Order.id.desc())).all() if gone else []
+    for order in found:
+        dropped.append(Dropped(order.number, _left(order, states.get(order.id), action)))
+    if len(found) < len(gone) or len(valid) < len(raw):
+        dropped.append(Dropped("", ""))
+    return Selection(orders, dropped)
+
+
+def checked_selection(shop_id: int, raw_ids: list[str], action: str = CAPTURE,
+                      states: dict[int, str] | None = None) -> list[Order]:
+    """The chosen orders, in list order, if none of them changed; else Changed."""
+    selection = select_orders(shop_id, raw_ids, action, states)
+    if selection.dropped:
+        raise Changed(selection, action)
+    return selection.orders
+
+
+def _left(order: Order, shown: str | None, action: str) -> str:
+    """Why an order of the shop is no longer in the 処理内容's list."""
+    payment = order.payment
+    if payment is not None and payment.paygent_payment_id and shown is not None \
+            and shown != operations.fingerprint(payment):
+        return _changed(payment, shown)
+    return f"処理済みまたは「{BULK_ACTIONS[action]}」の対象外のため"
+
+
+def _changed(payment: Payment, shown: str) -> str:
+    """「他の操作で状態が変わったため」 with what changed since the page showed it."""
+    try:
+        trade_id, status, amount = shown.rsplit(":", 2)
+        amount = int(amount)
+    except ValueError:
+        return "他の操作で状態が変わったため"
+    if status != payment.status:
+        detail = f"（決済状況：{payment.status_name}）"
+    elif amount != payment.amount:
+        detail = f"（決済額：{amount:,}円 → {payment.amount:,}円）"
+    elif trade_id != payment.paygent_payment_id:
+        detail = f"（取引ID：{payment.paygent_payment_id}）"
+    else:
+        detail = ""
+    return f"他の操作で状態が変わったため{detail}"
 
 
 def start(shop_id: int, staff, token: str, raw_ids: list[str],
-          action: str = CAPTURE) -> BulkRun:
+          action: str = CAPTURE, states: dict[int, str] | None = None) -> BulkRun:
     """Record the run and queue it. The same token (a re-post, a double click) gets the same
-    run back instead of a second one."""
+    run back instead of a second one. A selection of which an order changed since the
+    confirmation page showed it starts nothing (Changed, with the others)."""
     existing = db.session.scalar(select(BulkRun).where(BulkRun.shop_id == shop_id,
                                                        BulkRun.token == token))
     if existing is not None:
         return existing
-    orders = checked_selection(shop_id, raw_ids, action)
+    orders = checked_selection(shop_id, raw_ids, action, states)
     run = BulkRun(shop_id=shop_id, token=token, staff_id=staff.id, total=len(orders),
                   action=action)
     db.session.add(run)
