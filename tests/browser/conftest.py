@@ -76,6 +76,13 @@ def browser():
             chromium.close()
 
 
+def accept_dialog(dialog) -> None:
+    """The operator answers はい to a confirmation (static/js/confirm-action.js) unless the
+    test says otherwise: a test that dismisses removes this listener first
+    (``page.remove_listener("dialog", accept_dialog)``)."""
+    dialog.accept()
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo",
@@ -85,6 +92,7 @@ def page(browser, request):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.page_errors = errors  # uncaught script errors, for tests that want to look
+    page.on("dialog", accept_dialog)
     try:
         yield page
     finally:
