@@ -1,6 +1,7 @@
 """A payment reaching a 決済処理中 order: the order is accepted (新規受付) exactly once, whether
 the buyer's browser (after the method's own verification) or PAYGENT's notice says so first."""
 from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cart import history, mail, stock
@@ -41,15 +42,15 @@ def accept_payment(order: Order, method: Method, reference: str, paygent_payment
     if won:  # what the update wrote, without reading the order again
         set_committed_value(order, "status", accepted_as)
         set_committed_value(order, "placed_at", placed_at)
-    else:
-        db.session.refresh(order)
-    loaded = inspect(order).attrs.payment.loaded_value
-    if won and loaded is None:
-        # read in this writer's transaction before the update; none can have been written
-        # since, as only the path that wins the update writes the payment
-        payment = None
-    else:
-        payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
+        loaded = inspect(order).attrs.payment.loaded_value
+        # read in this writer's transaction before the update, none can have been written
+        # since: only the path that wins the update writes the payment
+        payment = None if loaded is None else db.session.scalar(
+            select(Payment).where(Payment.order_id == order.id))
+    else:  # the order as the path that won left it, with the payment it wrote, in one query
+        db.session.scalar(select(Order).options(joinedload(Order.payment)).where(
+            Order.id == order.id).execution_options(populate_existing=True))
+        payment = order.payment
     if payment is None:
         payment = Payment(shop_id=order.shop_id, order_id=order.id, method=method.code,
                           reference=reference or None, amount=amount, status=status,
