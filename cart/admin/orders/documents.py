@@ -28,7 +28,6 @@ from cart.admin.orders.search import JST
 from cart.fields import JapaneseForm, stripped
 from cart.models import Order
 from cart.models.order import status_named
-from cart.shop_settings import settings_for
 from cart.tenancy import get_or_404
 from payments import methods
 
@@ -108,9 +107,10 @@ def receipt(order_id):
 
 
 def _common(order: Order) -> dict:
-    """The issuer and the dates both documents print."""
-    settings = settings_for(order.shop_id)
-    return {"shop": current_user.shop, "shop_email": settings.shop_email,
+    """The issuer and the dates both documents print. The issuer is the shop's name: the shop
+    settings hold no postal address or 登録番号, and their one address (受注通知メールの送信先,
+    at first the owner's sign-in address) is the shop's own inbox, not one for buyers."""
+    return {"shop": current_user.shop,
             "issued_on": datetime.now(timezone.utc).astimezone(JST).date(),
             "ordered_at": _jst(order.placed_at or order.created_at)}
 
