@@ -72,13 +72,15 @@ def _zero_step(settings):
     form = ZeroStepForm(settings=settings, data=data)
     lines = basket.lines()
     if request.method == "POST":
+        before = (basket.quantities(), basket.cycles())
         applied = _apply_cart_actions()
         draft.update(buyer=draft.typed(request.form, BUYER_FIELDS),
                      delivery=_int(request.form.get("delivery_method")),
                      payment=_int(request.form.get("payment_method")))
         if "confirm" not in request.form or not applied:
             return redirect(url_for("checkout.cart") + "#cart")
-        lines = basket.lines()
+        if (basket.quantities(), basket.cycles()) != before:  # else the lines read above
+            lines = basket.lines()
         if form.validate_on_submit() and lines:
             try:
                 check_choice(g.shop.id, lines, form.delivery_method.data,
