@@ -165,7 +165,7 @@ def test_owner_reorders_and_deletes_images(client, owner):
                             for n in range(3)])
     a, b, c = stored(owner)
     response = _act(client, owner, c, "move", move="first")
-    assert response.status_code == 302 and response.location.endswith("#images")
+    assert response.status_code == 302 and response.location.endswith("#product-images")
     assert [i.id for i in stored(owner)] == [c.id, a.id, b.id]
     assert "メイン画像を変更しました。" in client.get(response.location).get_data(as_text=True)
     _act(client, owner, b, "move", move="up")

@@ -79,7 +79,7 @@ def delete_image(product_id, image_id):
     if not catalog.delete_image(product.shop_id, product.id, image_id):
         abort(404)
     flash("画像を削除しました。", "success")
-    return redirect(url_for("products.edit", product_id=product.id, _anchor="images"))
+    return redirect(url_for("products.edit", product_id=product.id, _anchor="product-images"))
 
 
 @bp.post("/<int:product_id>/images/<int:image_id>/move")
@@ -94,7 +94,7 @@ def move_image(product_id, image_id):
         abort(404)
     flash("メイン画像を変更しました。" if move == "first" else "画像の順番を変更しました。",
           "success")
-    return redirect(url_for("products.edit", product_id=product.id, _anchor="images"))
+    return redirect(url_for("products.edit", product_id=product.id, _anchor="product-images"))
 
 
 @bp.get("/images/<int:image_id>/<size>")
