@@ -134,6 +134,17 @@ def test_a_bad_file_is_explained_and_nothing_typed_is_lost(client, owner):
         assert db.session.get(Product, owner.id).name == "煎茶"  # nothing half-saved
 
 
+def test_the_product_form_takes_more_than_the_sites_16mb_of_files(client, owner):
+    """Two 9MB files are past MAX_CONTENT_LENGTH together, not past what the form allows."""
+    junk = b"\x00" * (9 * 1024 * 1024)
+    response = upload(client, owner, ("a.jpg", junk), ("b.jpg", junk), name="長い名前")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "「a.jpg」は画像として読み込めませんでした。" in html
+    assert "「b.jpg」は画像として読み込めませんでした。" in html
+    assert 'value="長い名前"' in html
+
+
 def test_images_chosen_with_a_refused_form_are_said_not_to_be_stored(client, owner):
     html = upload(client, owner, ("ok.jpg", picture()), price="abc").get_data(as_text=True)
     assert "半角数字（整数）で入力してください。" in html

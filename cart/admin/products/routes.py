@@ -8,11 +8,24 @@ from cart.extensions import db, transaction
 from cart.images import catalog
 from cart.images.catalog import TooManyImages
 from cart.images.http import data_unless_cached, image_response
-from cart.images.processing import SIZES, ImageRefused, prepare, read_limited
+from cart.images.processing import (MAX_BYTES, MAX_PER_PRODUCT, SIZES, ImageRefused, prepare,
+                                    read_limited)
 from cart.models import Product, ProductImage
 from cart.tenancy import get_or_404, owner_required, scoped
 
 NOT_STORED = "画像は登録されていません。もう一度選択してください（ほかの入力内容はそのままです）。"
+# the product form may carry as many images of the largest size as a product may have; each
+# file is still checked on its own (it is spooled to disk while the form is read)
+FORM_MAX_BYTES = MAX_PER_PRODUCT * MAX_BYTES + 1024 * 1024
+
+
+@bp.url_value_preprocessor  # runs before any before_request (CSRFProtect reads the form there)
+def _room_for_images(endpoint, values):
+    if endpoint in ("products.create", "products.edit"):
+        try:
+            request.max_content_length = FORM_MAX_BYTES
+        except AttributeError:  # Flask before 3.1: the app's MAX_CONTENT_LENGTH applies
+            pass
 
 
 @bp.get("/")
