@@ -373,9 +373,8 @@ def test_listing_pages_read_images_in_one_query_whatever_the_number_of_products(
             for path in ("/s/shop-a/", "/s/shop-a/cart")]
     assert many == few
     login_as("owner@shop-a.test")
-    assert _statements(app, lambda: client.get("/admin/products/")) == _statements(
-        app, lambda: client.get("/admin/products/"))
-    assert len(image_srcs(client.get("/admin/products/").get_data(as_text=True))) == 10
+    admin = client.get("/admin/products/").get_data(as_text=True)
+    assert len(image_srcs(admin)) == 10 and "/admin/products/images/" in image_srcs(admin)[0]
 
 
 def test_serving_an_image_is_one_query(app, client, owner):
