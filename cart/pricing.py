@@ -11,6 +11,7 @@ class Line:
     quantity: int
     tax_rate: int
     cycle: str = ""  # 定期購入's cycle ("" for a one-time purchase)
+    stock: int | None = None  # what the shelf held when the cart read its product (None: not read)
 
     @property
     def subtotal(self) -> int:

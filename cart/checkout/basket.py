@@ -1,10 +1,10 @@
 """The shopper's カゴ, kept in the session per shop: {product_id: quantity}, and for lines
 bought as 定期購入 {product_id: cycle}."""
 from flask import g, session
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cart.extensions import db
-from cart.models import Product
+from cart.models import Order, OrderItem, Product
 from cart.pricing import Line
 
 MAX_QUANTITY = 99
@@ -84,8 +84,38 @@ def lines() -> list[Line]:
     by_id = {p.id: p for p in products}
     chosen = cycles() if _cycles_key() in session else {}
     return [Line(p.id, p.code, p.name, p.price, items[p.id], p.tax_rate,
-                 _offered(p, chosen.get(pid, "")))
+                 _offered(p, chosen.get(pid, "")), p.stock)
             for pid in items if (p := by_id.get(pid))]
+
+
+def shortages(lines: list[Line], pending_order_id=None) -> dict[int, int]:
+    """{product_id: how many can be had} of the lines the shelf cannot fill. The shopper's own
+    決済処理中 order (a payment step left, e.g. the Paidy modal closed) holds its quantities
+    off the shelf until the next attempt rebuilds it, so they count as the shopper's: read
+    only when a line looks short."""
+    short = {line.product_id: line.stock for line in lines
+             if line.stock is not None and line.quantity > line.stock}
+    if short and pending_order_id:
+        held = dict(db.session.execute(
+            select(OrderItem.product_id, func.sum(OrderItem.quantity))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(Order.id == pending_order_id, Order.shop_id == g.shop.id,
+                   Order.status == "pending_payment", Order.stock_reserved.is_(True),
+                   OrderItem.product_id.in_(short))
+            .group_by(OrderItem.product_id)).all())
+        wanted = {line.product_id: line.quantity for line in lines}
+        short = {pid: available + held.get(pid, 0) for pid, available in short.items()
+                 if wanted[pid] > available + held.get(pid, 0)}
+    return short
+
+
+def shortage_message(lines: list[Line], short: dict[int, int]) -> list[str]:
+    """What the cart says of each short line."""
+    return [(f"「{line.name}」は在庫切れのため、ご注文いただけません。削除してください。"
+             if short[line.product_id] <= 0 else
+             f"「{line.name}」の在庫が不足しています（残り{short[line.product_id]}点）。"
+             "数量を変更してください。")
+            for line in lines if line.product_id in short]
 
 
 def _offered(product: Product, cycle: str) -> str:

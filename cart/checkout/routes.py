@@ -17,7 +17,7 @@ from cart.subscriptions import offer
 from cart.members.prefill import checkout_prefill
 from cart.methods import registry
 from cart.models import Product
-from cart.pricing import totals
+from cart.pricing import Line, totals
 from cart.shop_settings import deliveries, settings_for
 from cart.tenancy import get_or_404
 
@@ -39,6 +39,14 @@ def cart_add():
         flash(f"1つの商品は{basket.MAX_QUANTITY}点までご注文いただけます"
               f"（カゴに{in_cart}点入っています）。", "error")
         return redirect(page)
+    wanted = Line(product.id, product.code, product.name, product.price, in_cart + quantity,
+                  product.tax_rate, stock=product.stock)
+    short = basket.shortages([wanted], draft.get().get("pending_order"))
+    if short:
+        left = short[product.id]
+        flash(f"「{product.name}」の在庫が不足しています（残り{max(left, 0)}点"
+              + (f"、カゴに{in_cart}点入っています" if in_cart else "") + "）。", "error")
+        return redirect(page)
     cycle = request.form.get("cycle", "")[:4]
     if cycle:
         page = url_for("storefront.product", product_id=product.id)
@@ -59,7 +67,8 @@ def cart():
     if settings.cart_type == "three":
         if request.method == "POST":
             applied = _apply_cart_actions()
-            if "proceed" in request.form and applied and basket.lines():
+            lines = basket.lines()
+            if "proceed" in request.form and applied and lines and _stocked(lines):
                 return redirect(url_for("checkout.step1"))
             return redirect(url_for("checkout.cart"))
         return render_template("checkout/cart.html", **_cart_context())
@@ -81,6 +90,8 @@ def _zero_step(settings):
             return redirect(url_for("checkout.cart") + "#cart")
         if (basket.quantities(), basket.cycles()) != before:  # else the lines read above
             lines = basket.lines()
+        if not _stocked(lines):
+            return redirect(url_for("checkout.cart") + "#cart")
         if form.validate_on_submit() and lines:
             try:
                 check_choice(g.shop.id, lines, form.delivery_method.data,
@@ -146,6 +157,8 @@ def confirm():
     if current is None:
         return back
     method = registry.get(current.method.kind)
+    if request.method == "GET" and not _stocked(current.lines):
+        return redirect(url_for("checkout.cart") + "#cart")
     if request.method == "POST":
         if not method.places_on_confirm:
             abort(400)  # this method's own payment step places the order
@@ -221,7 +234,17 @@ def _apply_cart_actions() -> bool:
 
 def _cart_context(lines=None):
     lines = basket.lines() if lines is None else lines
-    return {"lines": lines, "items_total": sum(line.subtotal for line in lines)}
+    return {"lines": lines, "items_total": sum(line.subtotal for line in lines),
+            "short": basket.shortages(lines, draft.get().get("pending_order"))}
+
+
+def _stocked(lines) -> bool:
+    """Whether the shelf fills every line; else each short line is said at the top of the
+    cart, whose page names them too, and the order goes no further."""
+    short = basket.shortages(lines, draft.get().get("pending_order"))
+    for message in basket.shortage_message(lines, short):
+        flash(message, "error")
+    return not short
 
 
 def _choices(lines):

@@ -76,3 +76,52 @@ def test_delete_still_removes_a_line(client, shops):
     client.post("/s/demo/cart", data={"csrf_token": token(client, "/s/demo/cart"),
                                       f"qty-{product().id}": "0", "remove": product().id})
     assert _basket(client) == {}
+
+
+# -- stock -----------------------------------------------------------------------------
+def _set_stock(code, stock):
+    from cart.extensions import db
+    product(code).stock = stock
+    db.session.commit()
+
+
+def test_adding_more_than_the_shelf_holds_says_how_many_are_left(client, shops):
+    _set_stock("cup-001", 3)
+    add_to_cart(client, "cup-001", 2)
+    response = add_to_cart(client, "cup-001", 2)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "「有田焼 湯呑み」の在庫が不足しています（残り3点、カゴに2点入っています）。" in page
+    assert _basket(client) == {product("cup-001").id: 2}
+
+
+def test_a_cart_line_the_shelf_cannot_fill_is_marked_and_goes_no_further(client, shops):
+    from .checkout_helpers import BUYER, delivery, method
+    add_to_cart(client, "cup-001", 4)
+    _set_stock("cup-001", 2)
+    page = client.get("/s/demo/cart").get_data(as_text=True)
+    assert "在庫が不足しています（残り2点）。" in page
+    data = {"csrf_token": token(client, "/s/demo/cart"), **BUYER, "confirm": "1",
+            "delivery_method": delivery().id, "payment_method": method("paidy").id}
+    response = client.post("/s/demo/cart", data=data)
+    assert response.headers["Location"].endswith("/s/demo/cart#cart")
+    page = client.get("/s/demo/cart").get_data(as_text=True)
+    assert "の在庫が不足しています（残り2点）。数量を変更してください。" in page
+    assert 'value="山田 太郎"' in page  # what was typed is kept
+    assert client.get("/s/demo/checkout/confirm").status_code == 302
+    _set_stock("cup-001", 0)
+    page = client.get("/s/demo/cart").get_data(as_text=True)
+    assert "在庫切れです。削除してください。" in page
+
+
+def test_the_shoppers_own_pending_reservation_counts_as_theirs(client, shops):
+    """A Paidy modal closed: the pending order still holds the stock it reserved."""
+    from .checkout_helpers import fill_zero_step, paidy_result, paidy_start
+    _set_stock("cup-001", 3)
+    add_to_cart(client, "cup-001", 3)
+    fill_zero_step(client)
+    start = paidy_start(client).get_json()
+    paidy_result(client, start["order_number"], "closed")
+    assert product("cup-001").stock == 0  # held by the shopper's 決済処理中 order
+    page = client.get("/s/demo/cart").get_data(as_text=True)
+    assert "在庫が不足" not in page and "在庫切れ" not in page
+    assert fill_zero_step(client).headers["Location"].endswith("/s/demo/checkout/confirm")

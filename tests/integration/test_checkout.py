@@ -217,11 +217,17 @@ def test_changed_cart_rebuilds_the_pending_order_and_its_stock(client, shops):
 def test_not_enough_stock_is_explained_and_nothing_reserved(client, shops):
     add_to_cart(client, "cup-001", 10)
     fill_zero_step(client)
-    product("cup-001").stock = 5
+    csrf = token(client, "/s/demo/checkout/confirm")
+    product("cup-001").stock = 5  # sold meanwhile, while the confirmation page was open
     db.session.commit()
-    answer = paidy_start(client)
+    answer = client.post("/s/demo/checkout/paidy/start", json={}, headers={"X-CSRFToken": csrf})
     assert answer.status_code == 409 and "在庫が不足しています" in answer.get_json()["error"]
     assert orders() == [] and product("cup-001").stock == 5
+    # the confirmation page, opened again, sends the shopper back to the cart, which says why
+    back = client.get("/s/demo/checkout/confirm")
+    assert back.status_code == 302 and back.headers["Location"].endswith("/s/demo/cart#cart")
+    page = client.get("/s/demo/cart").get_data(as_text=True)
+    assert "「有田焼 湯呑み」の在庫が不足しています（残り5点）。数量を変更してください。" in page
 
 
 # -- choices and their rules --------------------------------------------------------------
