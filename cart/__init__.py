@@ -67,6 +67,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     from cart.admin.payments import bp as payment_settings_bp
     from cart.admin.payments.paygent import bp as paygent_settings_bp
     from cart.admin.products import bp as products_bp
+    from cart.admin.reconcile import bp as reconcile_bp
     from cart.admin.settings import bp as settings_bp
     from cart.admin.staff import bp as staff_bp
     from cart.admin.subscriptions import bp as subscriptions_bp
@@ -89,6 +90,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.register_blueprint(paygent_settings_bp)
     app.register_blueprint(mails_bp)
     app.register_blueprint(notice_log_bp)
+    app.register_blueprint(reconcile_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(admin_members_bp)
     app.register_blueprint(storefront_bp)
@@ -153,6 +155,8 @@ def _register_periodic_round(jobs) -> None:
     jobs.every_round("subscriptions", due_round)  # today's runs, and runs PAYGENT still has
     from cart.expiry_watch import send_expiry_mails
     jobs.every_round("expiry_mails", send_expiry_mails)  # オーソリ期限切れ間近, once a day a shop
+    from cart.reconciliation import reconcile_round
+    jobs.every_round("reconciliation", reconcile_round)  # 照合: open payments asked with 094
 
 
 def _register_error_pages(app: Flask) -> None:

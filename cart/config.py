@@ -72,6 +72,9 @@ class Config:
     # 決済処理中 orders one address may hold stock for at once, per shop.
     PENDING_ORDERS_PER_ADDRESS = int(os.environ.get("PENDING_ORDERS_PER_ADDRESS", "5"))
     SETTLE_DELAYS = (2.0, 10.0, 60.0)  # when to ask PAYGENT (094) after an unknown outcome
+    # 照合: open payments asked (094) per shop and round (0 = never), seconds between two
+    RECONCILE_PER_ROUND = int(os.environ.get("RECONCILE_PER_ROUND", "20"))
+    RECONCILE_PAUSE_SECONDS = float(os.environ.get("RECONCILE_PAUSE_SECONDS", "1"))
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads are checked per file, far below this
 
     PAIDY_SCRIPT_URL = "https://apps.paidy.com/"
@@ -104,6 +107,7 @@ class TestConfig(Config):
     FORWARDED_ALLOW_IPS = "127.0.0.1"  # the same whatever the environment says
     SETTLE_DELAYS = (0.2, 0.5)
     NOTICE_POLL_MINUTES = 0  # tests run the periodic round themselves
+    RECONCILE_PER_ROUND = 0  # the 照合 tests turn it on
     SANDBOX_ENABLED = False
     SANDBOX_DB = None
     SANDBOX_TOKEN = "test-sandbox-control-token"  # the suite's shared sandbox uses it too

@@ -26,3 +26,4 @@ from .product_image import ProductImage  # noqa: E402
 __all__ += ["ProductImage"]
 from .shop_pages import ShopPages  # noqa: E402
 __all__ += ["ShopPages"]
+from .reconciliation import ReconcileCheck, ReconcileState  # noqa: E402,F401

@@ -65,6 +65,9 @@ class Status:
     # ペイジェント状況 of this status once the amount was changed ("": the method's
     # ``changed_labels`` decide)
     changed_label: str = ""
+    # PAYGENT moves it no further: no operation runs from it and nothing the buyer, PAYGENT or
+    # an operator on PAYGENT's admin site does changes it (照合 asks PAYGENT about the others)
+    final: bool = False
 
 
 SINCE_NAMES = {"authorized_at": "オーソリ", "captured_at": "売上確定"}
@@ -193,6 +196,10 @@ class Method:
 
     def paid_statuses(self) -> frozenset:
         return frozenset(s.code for s in self.statuses if s.paid)
+
+    def final_statuses(self) -> frozenset:
+        """Statuses PAYGENT moves no further: a payment at one of them needs no 照合."""
+        return frozenset(s.code for s in self.statuses if s.final)
 
     def operated_statuses(self) -> frozenset:
         """Statuses some operation runs from: where the payment's amount is what it charges."""

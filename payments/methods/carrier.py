@@ -74,7 +74,7 @@ SOLD, SOLD_CHANGED, VOIDED = "売上", "売上変更", "取消"
 
 STATUSES = (
     Status(APPLIED, "申込済", rank=0),
-    Status(ABANDONED, "申込中断", rank=1),
+    Status(ABANDONED, "申込中断", rank=1, final=True),
     Status(AUTHORIZED, "オーソリOK", rank=2, paid=True, order_label=NEW,
            stamps="authorized_at"),
     Status(AUTH_COMPLETED, "オーソリ完了", rank=3, paid=True, order_label=NEW),
@@ -84,19 +84,19 @@ STATUSES = (
            paygent_label=SOLD, changed_label=SOLD_CHANGED, stamps="captured_at"),
     Status(CAPTURED_LOCKED, "消込済(売上取消期限切)", rank=6, paid=True,
            shown="売上済（取消期限切れ）", order_label=PAID, paygent_label=SOLD,
-           changed_label=SOLD_CHANGED),
+           changed_label=SOLD_CHANGED, final=True),
     Status(COMPLETED, "消込完了", rank=6, paid=True, shown="売上確定済", order_label=PAID,
            paygent_label=SOLD),
     Status(SALES_CANCEL_REQUESTED, "売上取消中", rank=7, paid=True, order_label=EITHER,
            paygent_label=SOLD, changed_label=SOLD_CHANGED),
     Status(CANCELLED, "オーソリ取消済", rank=8, shown="取消済", order_label=CLOSED,
-           paygent_label=VOIDED, stamps="cancelled_at", closes_order=True),
+           paygent_label=VOIDED, stamps="cancelled_at", closes_order=True, final=True),
     Status(AUTH_EXPIRED, "オーソリ期限切", rank=8, shown="オーソリ期限切れ", order_label=CLOSED,
-           closes_order=True),
+           closes_order=True, final=True),
     Status(SALES_CANCELLED, "売上取消済", rank=9, shown="売上取消済", order_label=CLOSED,
-           paygent_label=VOIDED, stamps="refunded_at", closes_order=True),
+           paygent_label=VOIDED, stamps="refunded_at", closes_order=True, final=True),
     Status(CANCEL_COMPLETED, "取消完了", rank=10, shown="取消完了", order_label=CLOSED,
-           paygent_label=VOIDED, stamps="refunded_at", closes_order=True),
+           paygent_label=VOIDED, stamps="refunded_at", closes_order=True, final=True),
 )
 
 AFTER_CAPTURE = frozenset({CAPTURED, CAPTURED_LOCKED, COMPLETED, SALES_CANCEL_REQUESTED,

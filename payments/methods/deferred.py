@@ -40,12 +40,12 @@ def applied() -> Status:
 
 def expired() -> Status:
     return Status(EXPIRED, "支払期限切", rank=2, shown="支払期限切れ", order_label=CANCELLED,
-                  stamps="cancelled_at", closes_order=True)
+                  stamps="cancelled_at", closes_order=True, final=True)
 
 
 def cleared() -> Status:
     return Status(CLEARED, "消込済", rank=2, paid=True, shown="入金済", order_label=PAID,
-                  stamps="captured_at")
+                  stamps="captured_at", final=True)
 
 
 def detected() -> Status:
@@ -55,11 +55,11 @@ def detected() -> Status:
 
 def detection_cancelled() -> Status:
     return Status(DETECTION_CANCELLED, "速報取消済", rank=2, shown="入金取消（速報取消）",
-                  order_label=CANCELLED, stamps="cancelled_at", closes_order=True)
+                  order_label=CANCELLED, stamps="cancelled_at", closes_order=True, final=True)
 
 
 def abandoned() -> Status:
-    return Status(ABANDONED, "申込中断", rank=1, shown="申込中断")
+    return Status(ABANDONED, "申込中断", rank=1, shown="申込中断", final=True)
 
 
 def _aware(moment: datetime) -> datetime:

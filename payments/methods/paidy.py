@@ -29,7 +29,7 @@ REFUNDED = "60"
 
 STATUSES = (
     Status(APPLIED, "申込済", rank=0),
-    Status(AUTH_NG, "オーソリNG", rank=1),
+    Status(AUTH_NG, "オーソリNG", rank=1, final=True),
     Status(AUTHORIZED, "オーソリOK", rank=2, paid=True,
            order_label="新規受付", paygent_label="オーソリOK"),
     Status(CAPTURE_REQUESTED, "売上要求中", rank=3, paid=True, order_label="新規受付"),
@@ -38,14 +38,14 @@ STATUSES = (
            stamps="captured_at"),
     Status(CAPTURED_LOCKED, "消込済(売上取消期限切)", rank=5, paid=True,
            shown="消込済（返金期限切れ）", order_label="入金済み",
-           paygent_label="売上(売上取消期限切)"),
+           paygent_label="売上(売上取消期限切)", final=True),
     Status(REFUND_REQUESTED, "返金要求中", rank=6, paid=True, order_label="新規受付"),
     Status(CANCELLED, "オーソリ取消済", rank=7, shown="キャンセル済", order_label="注文取消し",
-           paygent_label="オーソリキャンセル", stamps="cancelled_at"),
+           paygent_label="オーソリキャンセル", stamps="cancelled_at", final=True),
     Status(AUTH_EXPIRED, "オーソリ期限切", rank=7, order_label="注文取消し",
-           paygent_label="オーソリ期限切れ"),
+           paygent_label="オーソリ期限切れ", final=True),
     Status(REFUNDED, "売上取消済", rank=8, shown="全額返金済", order_label="注文取消し",
-           paygent_label="売上キャンセル", stamps="refunded_at"),
+           paygent_label="売上キャンセル", stamps="refunded_at", final=True),
 )
 
 AUTHORIZATION_WINDOW = Window(

@@ -170,6 +170,8 @@ def refresh(order_id):
         flash(f"ペイジェントから最新の決済状況を取得しました（{state}）。", "success")
     except operations.Refused as refused:
         flash(str(refused), "error")
+    if request.form.get("back") == "reconcile":  # pressed on 照合レポート: back to it
+        return redirect(url_for("reconcile.index"))
     return redirect(url_for("orders.show", order_id=order_id))
 
 
