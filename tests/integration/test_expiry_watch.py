@@ -4,6 +4,7 @@ and 未処理一覧's notes, the dashboard's オーソリ期限切れ間近 pane
 and the daily mail to the owners (once a day per shop, off by the shop's setting, none when
 nothing lapses, another shop's orders never in it)."""
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -243,6 +244,34 @@ def test_two_workers_on_one_day_send_one_mail(app, orders, monkeypatch):
     assert len(_mails()) == 1
     assert db.session.scalar(select(func.count()).select_from(ExpiryNotice).where(
         ExpiryNotice.shop_id == shop_id)) == 1
+
+
+def test_two_rounds_at_once_send_one_mail_a_shop(app, orders, monkeypatch):
+    """Two workers run the round at the same moment, each having found demo not yet sent
+    today (held together right before sending): one mail, one row."""
+    _at(monkeypatch, orders["now"])
+    demo_id, real_send = shop().id, expiry_watch.send_for
+    together = threading.Barrier(2)
+
+    def held(shop_id, now, days=7):
+        if shop_id == demo_id:
+            together.wait(20)
+        return real_send(shop_id, now, days)
+    monkeypatch.setattr(expiry_watch, "send_for", held)
+    results = []
+
+    def round_():
+        with app.app_context():
+            results.append(expiry_watch.send_expiry_mails())
+            db.session.remove()
+    threads = [threading.Thread(target=round_) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(r["sent"] for r in results) == 2 and len(results) == 2   # demo and demo3, once
+    assert len(_mails()) == 1 and len(_mails("demo3")) == 1
+    assert db.session.scalar(select(func.count()).select_from(ExpiryNotice)) == 2
 
 
 def test_no_mail_when_the_setting_is_off(app, client, orders, monkeypatch):
