@@ -1,6 +1,7 @@
 """The storefront at desktop width and on a phone (390 px): 商品一覧, the product page, the
 zero-step cart's one page (the Paidy banner at its widest), the three-step cart up to
-ご注文内容の確認 and ご注文完了, the footer and its 特定商取引法に基づく表記 and プライバシーポリシー.
+ご注文内容の確認 and ご注文完了, the footer and its 特定商取引法に基づく表記 and プライバシーポリシー,
+and the owner writing the 特定商取引法 page in the admin (errors, 確認画面, 戻る, 設定する).
 
 On every page nothing sticks out of the phone's screen sideways and a long product name keeps
 a readable width. Full-page screenshots are saved as ``storefront-<page>-<width>.png``."""
@@ -140,3 +141,31 @@ def test_three_step_cart_to_completion_reads_well_at_390(page: Page, live_shop):
     expect_completed(page, live_shop, "demo3")
     footer(page, "サンプル茶房（3ステップ）")
     both_widths(page, "complete")
+
+
+def test_owner_writes_the_tokushoho_page_through_its_confirm_page(page: Page, live_shop, sign_in):
+    sign_in("owner3@example.com")
+    page.get_by_role("link", name="特定商取引法・プライバシーポリシー").click()
+    expect(page.get_by_role("heading", name="特定商取引法に基づく表記")).to_be_visible()
+    page.get_by_label("販売業者").fill("")
+    page.get_by_label("電話番号").fill("03-12")
+    page.get_by_role("button", name="確認画面へ").click()
+    expect(page.locator(".field.has-error .error")).to_have_text([
+        "販売業者を入力してください。",
+        "電話番号は市外局番から半角数字とハイフンで入力してください（例：03-1234-5678）。"])
+    both_widths(page, "admin-tokushoho-errors")
+    page.get_by_label("販売業者").fill("株式会社サンプル茶房")
+    page.get_by_label("電話番号").fill("０３－５５５５－６６６６")
+    page.get_by_role("button", name="確認画面へ").click()
+    expect(page.get_by_role("heading", name="特定商取引法に基づく表記の確認")).to_be_visible()
+    both_widths(page, "admin-tokushoho-confirm")
+    page.get_by_role("link", name="戻る").click()
+    expect(page.get_by_label("販売業者")).to_have_value("株式会社サンプル茶房")
+    page.get_by_role("button", name="確認画面へ").click()
+    page.get_by_role("button", name="設定する").click()
+    expect(page.locator(".alert-success")).to_have_text("特定商取引法に基づく表記を設定しました。")
+
+    page.goto(live_shop.shop_url("demo3", "/tokushoho"))
+    row = page.locator(".legal-table tr").filter(has=page.locator("th", has_text="電話番号"))
+    expect(row.locator("td")).to_have_text("03-5555-6666")
+    expect(page.locator(".legal-table td").first).to_have_text("株式会社サンプル茶房")
