@@ -279,6 +279,7 @@ def test_no_mail_when_the_setting_is_off(app, client, orders, monkeypatch):
     box = re.search(r'<input[^>]*name="expiry_mail"[^>]*>', page).group(0)
     assert "checked" in box                                        # on by default
     assert "オーソリ期限切れ間近のお知らせメールを送信する" in page
+    version = shop().config_version
     response = client.post("/admin/settings/shop", data={
         "csrf_token": csrf_token(page), "cart_type": "zero", "mobile_visible": "y",
         "thanks_mail_subject": "ご注文ありがとうございました", "pending_cancel_days": "7"})
@@ -286,6 +287,7 @@ def test_no_mail_when_the_setting_is_off(app, client, orders, monkeypatch):
     db.session.expire_all()
     assert db.session.scalar(select(ShopSettings.expiry_mail).where(
         ShopSettings.shop_id == shop().id)) is False
+    assert shop().config_version > version        # kept configuration is read again
     page = client.get("/admin/settings/shop").get_data(as_text=True)
     assert "checked" not in re.search(r'<input[^>]*name="expiry_mail"[^>]*>', page).group(0)
     _at(monkeypatch, orders["now"])
