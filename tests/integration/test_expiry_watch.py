@@ -5,7 +5,7 @@ and the daily mail to the owners (once a day per shop, off by the shop's setting
 nothing lapses, another shop's orders never in it)."""
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
