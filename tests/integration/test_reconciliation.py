@@ -101,7 +101,7 @@ def test_a_capture_on_paygents_admin_site_is_listed_and_refresh_clears_it(app, s
     row = row_of(page, order)
     assert f">{order.number}</a>" in row and f'/admin/orders/{order.id}"' in row
     assert "あと払い(ペイディ)" in row and payment_of(order).paygent_payment_id in row
-    assert "<td data-label=\"当店の決済状況\">オーソリOK</td>" in row
+    assert '<td data-label="当店の決済状況" class="status">オーソリOK</td>' in row
     assert "<strong>消込済</strong>" in row and row.count("1,880円") == 2
     assert "決済状況が異なる受注（1）" in page and "確認した決済</dt><dd>1件" in page
     # the round only reports: the payment and the order are as they were
