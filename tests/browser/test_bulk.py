@@ -191,6 +191,14 @@ def test_capture_50_orders_in_one_run(page: Page, live_shop, sign_in, screenshot
         assert is_green(row.locator("td").nth(3).evaluate(
             "td => getComputedStyle(td).backgroundColor"))
     full_screenshot("6-results")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no word broken apart
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for cell in (results.first.locator("td").nth(3), results.first.locator("td").nth(1)):
+        assert cell.evaluate(
+            "e => { const r = document.createRange(); r.selectNodeContents(e);"
+            " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }") == 1
+    full_screenshot("6-results-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     seen = page.evaluate("key => JSON.parse(localStorage.getItem(key) || '[]')", SEEN_KEY)
     assert seen == sorted(seen), f"the progress bar went backwards: {seen}"
