@@ -213,6 +213,8 @@ def test_new_shop_sets_up_paidy_and_a_shopper_pays_with_it(page: Page, live_shop
     page.get_by_label("宅配便の名称").fill("ゆうパック")
     page.get_by_label("送料（税込）").fill("700")
     page.get_by_label(SYSTEM_NAME).check()
+    page.get_by_role("button", name="確認画面へ").click()
+    expect(page.locator("#delivery-confirm")).to_contain_text("ゆうパック")
     page.get_by_role("button", name="設定する").click()
     expect(flash(page)).to_have_text("宅配便「ゆうパック」を保存しました。")
     expect(page.locator("table.grid tbody tr").filter(has_text="ゆうパック")).to_contain_text(
