@@ -98,3 +98,31 @@ def test_staff_read_a_rejected_payment_and_the_notices_in_one_vocabulary(page: P
     expect(header).to_contain_text("取引ID")
     expect(header).not_to_contain_text("決済ID")
     _both_widths(page, full_screenshot, "4-notices")
+
+
+def test_removing_a_stored_card_asks_first_and_a_no_keeps_it(page: Page, live_shop,
+                                                              screenshot):
+    """マイページ › 登録カード's 削除 asks through confirm-action.js (no inline handler:
+    the same script the admin's strict CSP allows), and 「キャンセル」 sends nothing."""
+    from test_checkout import field
+    from conftest import accept_dialog
+    page.goto(live_shop.shop_url("demo", "/member/login"))
+    field(page, "メールアドレス").fill("member@example.com")
+    field(page, "パスワード").fill("demo1234")
+    page.get_by_role("button", name="ログイン").click()
+    page.goto(live_shop.shop_url("demo", "/member/cards"))
+    card = page.locator(".stored-card").first
+    expect(card).to_be_visible()
+    label = card.locator("strong").inner_text()
+    asked = []
+    page.remove_listener("dialog", accept_dialog)
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+    page.on("dialog", dismiss)
+    card.get_by_role("button", name="削除").click()
+    expect(page.locator(".stored-card").first).to_contain_text(label)
+    assert asked == [f"このカード（{label}）を削除します。よろしいですか？"]
+    expect(card.get_by_role("button", name="削除")).to_be_enabled()  # still usable
+    _both_widths(page, screenshot, "cards")
