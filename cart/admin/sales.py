@@ -14,6 +14,7 @@ The amount authorised or captured is the payment's amount before refunds (what i
 plus its partial refunds), so a partial refund shows once, on its own day, as 返金.
 """
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import String, and_, case, exists, func, or_, select
@@ -94,17 +95,24 @@ class Sales:
     days: list[date]
     today: date
     cells: dict = field(default_factory=dict)
+    _sums: dict = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def method_codes(self) -> list[str]:
-        """Methods with any figure, in the method list's order."""
+        """Methods with any figure, in the method list's order (read once all are added)."""
         seen = {m for (_, m, _) in self.cells}
         order = [m.code for m in methods.all_methods()]
         return sorted(seen, key=lambda c: (order.index(c) if c in order else len(order), c))
 
+    def add(self, day: date, method: str, kind: str, amount: int) -> None:
+        for key in ((day, method, kind), (day, None, kind), (None, method, kind),
+                    (None, None, kind)):
+            self._sums[key] = self._sums.get(key, 0) + amount
+        self.cells[(day, method, kind)] = self.cells.get((day, method, kind), 0) + amount
+
     def amount(self, kind: str, day: date | None = None, method: str | None = None) -> int:
-        return sum(v for (d, m, k), v in self.cells.items() if k == kind
-                   and (day is None or d == day) and (method is None or m == method))
+        """The yen of ``kind`` on ``day`` by ``method`` (None: every day, every method)."""
+        return self._sums.get((day, method, kind), 0)
 
     def total(self, kind: str) -> int:
         return self.amount(kind)
@@ -136,8 +144,7 @@ def sales(shop_id: int, at: datetime | None = None, days: int = DAYS) -> Sales:
     def add(kind, rows):
         for day, method, amount in rows:
             if amount:
-                key = (date.fromisoformat(str(day)[:10]), method, kind)
-                result.cells[key] = result.cells.get(key, 0) + int(amount)
+                result.add(date.fromisoformat(str(day)[:10]), method, kind, int(amount))
 
     def by_day(column, value, *where):
         day = jst_day(column)
@@ -191,8 +198,11 @@ def open_work(shop_id: int, review_count: int, unmatched: int) -> list[Work]:
 
     from cart.admin.bulk.services import unprocessed
 
+    # the payment's shop too (always the order's): lets the database start from the shop's
+    # payments instead of every shop's
     waiting_capture = db.session.scalar(select(func.count()).select_from(
-        unprocessed(shop_id, CAPTURE).order_by(None).subquery()))
+        unprocessed(shop_id, CAPTURE).where(Payment.shop_id == shop_id).order_by(None)
+        .subquery()))
     awaiting = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.shop_id == shop_id, Order.status == "awaiting_payment"))
     return [
@@ -200,7 +210,7 @@ def open_work(shop_id: int, review_count: int, unmatched: int) -> list[Work]:
         Work("要確認", review_count, "#review-orders" if review_count else None,
              "変更履歴で理由を確認する受注"),
         Work("照合できない差分通知", unmatched,
-             url_for("notice_log.index", tab="unmatched"), "受注を特定できなかった通知"),
+             url_for("notice_log.index", tab="unmatched"), "再照合を待つ差分通知"),
         Work("入金待ち", awaiting, url_for("orders.index", status="awaiting_payment"),
              "コンビニ・ATM・銀行ネットの入金を待つ受注"),
     ]
