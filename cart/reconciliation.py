@@ -20,7 +20,7 @@ import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, false, or_, select, update
+from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cart import jobs
@@ -211,7 +211,7 @@ def _record(values: dict) -> None:
 
 # -- starting runs ----------------------------------------------------------------------------
 def start(shop_id: int, source: str = HAND) -> bool:
-    """「今すぐ照合する」 (and each shop in the round): a run in the background, unless one runs."""
+    """「今すぐ照合する」: a run of the shop in the background, unless one is under way."""
     token = claim(shop_id, source)
     if token is None:
         return False
@@ -220,12 +220,25 @@ def start(shop_id: int, source: str = HAND) -> bool:
 
 
 def reconcile_round() -> dict:
-    """The periodic round's step: a run for every shop with PAYGENT settings (none when
-    ``RECONCILE_PER_ROUND`` is 0)."""
+    """The periodic round's step: one background job that runs every shop with PAYGENT
+    settings in turn (one worker busy, not one a shop; a shop whose run is under way is
+    skipped). Nothing when ``RECONCILE_PER_ROUND`` is 0."""
     if per_round() == 0:
-        return {"started": 0}
+        return {"shops": 0}
+    shops = db.session.scalar(select(func.count(PaygentAccount.id)))
+    db.session.commit()
+    if shops:
+        jobs.submit(round_job)
+    return {"shops": shops}
+
+
+def round_job() -> None:
     shop_ids = db.session.scalars(select(PaygentAccount.shop_id).order_by(
         PaygentAccount.shop_id)).all()
     db.session.commit()
-    started = sum(1 for shop_id in shop_ids if start(shop_id, ROUND))
-    return {"started": started, "busy": len(shop_ids) - started}
+    for shop_id in shop_ids:
+        token = claim(shop_id, ROUND)  # claimed when its turn comes, so no claim waits
+        if token is None:
+            log.info("reconciliation of shop %s is under way: skipped this round", shop_id)
+            continue
+        run_job(shop_id, token)
