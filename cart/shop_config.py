@@ -16,6 +16,7 @@ Invariants:
   are not committed, and may never be).
 """
 import threading
+from collections import OrderedDict
 
 from flask import g, has_app_context
 from sqlalchemy import event, inspect, update
@@ -49,6 +50,47 @@ def kept(shop_id: int, name: str, load):
         with _guard:
             _kept[key] = (version, _detach(value))
     return value
+
+
+#: per-key values kept by ``kept_each``, least recently used first, at most this many in all
+EACH_KEPT = 20_000
+_kept_each: "OrderedDict[tuple[str, int, str, object], tuple[int, object]]" = OrderedDict()
+
+
+def kept_each(shop_id: int, name: str, keys, load) -> dict:
+    """{key: value} for each of ``keys``, read once per process and configuration version
+    like ``kept``, for values of which a shop has too many to keep whole (one per product):
+    ``load(missing_keys)`` returns {key: value} for the keys not kept (a key it leaves out
+    is kept as None). Values must be immutable (tuples, named tuples), never rows. At most
+    EACH_KEPT values are kept in all, the least recently used going first."""
+    keys = list(dict.fromkeys(keys))
+    shop = getattr(g, "shop", None) if has_app_context() else None
+    session = db.session()
+    if shop is None or shop.id != shop_id or session.info.get(_CHANGED):
+        loaded = load(keys) if keys else {}
+        return {key: loaded.get(key) for key in keys}
+    version, database = shop.config_version, str(db.engine.url)
+    found, missing = {}, []
+    with _guard:
+        for key in keys:
+            entry = _kept_each.get((database, shop_id, name, key))
+            if entry is not None and entry[0] == version:
+                _kept_each.move_to_end((database, shop_id, name, key))
+                found[key] = entry[1]
+            else:
+                missing.append(key)
+    if missing:
+        loaded = load(missing)
+        fresh = {key: loaded.get(key) for key in missing}
+        found.update(fresh)
+        if not session.info.get(_CHANGED):
+            with _guard:
+                for key, value in fresh.items():
+                    _kept_each[(database, shop_id, name, key)] = (version, value)
+                    _kept_each.move_to_end((database, shop_id, name, key))
+                while len(_kept_each) > EACH_KEPT:
+                    _kept_each.popitem(last=False)
+    return found
 
 
 def _detach(value):

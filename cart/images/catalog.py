@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from cart.extensions import db, transaction
 from cart.models import Product, ProductImage
+from cart.shop_config import kept_each
 
 from .processing import MAX_PER_PRODUCT, Prepared
 
@@ -43,18 +44,30 @@ _REF_COLUMNS = (ProductImage.id, ProductImage.product_id, ProductImage.position,
 
 
 def images_of(shop_id: int, product_id: int) -> list[ImageRef]:
-    """A product's images, the main one first."""
-    rows = db.session.execute(select(*_REF_COLUMNS).where(
-        ProductImage.shop_id == shop_id, ProductImage.product_id == product_id)
-        .order_by(ProductImage.position, ProductImage.id))
-    return [ImageRef(*row) for row in rows]
+    """A product's images, the main one first (kept per process between the shop's
+    configuration changes, on storefront pages: ``kept_each``)."""
+    def load(ids):
+        rows = db.session.execute(select(*_REF_COLUMNS).where(
+            ProductImage.shop_id == shop_id, ProductImage.product_id.in_(ids))
+            .order_by(ProductImage.position, ProductImage.id))
+        found: dict[int, list] = {}
+        for row in rows:
+            found.setdefault(row.product_id, []).append(ImageRef(*row))
+        return {pid: tuple(refs) for pid, refs in found.items()}
+    return list(kept_each(shop_id, "images", [product_id], load)[product_id] or ())
 
 
 def main_images(shop_id: int, product_ids) -> dict[int, ImageRef]:
-    """{product_id: its main image} for the products that have one: one query."""
+    """{product_id: its main image} for the products that have one: one query for those not
+    kept (``kept_each``, as ``images_of``)."""
     ids = sorted({int(pid) for pid in product_ids if pid})
     if not ids:
         return {}
+    kept = kept_each(shop_id, "main_image", ids, lambda missing: _main_images(shop_id, missing))
+    return {pid: ref for pid, ref in kept.items() if ref is not None}
+
+
+def _main_images(shop_id: int, ids) -> dict[int, ImageRef]:
     first = (select(ProductImage.product_id, func.min(ProductImage.position).label("position"))
              .where(ProductImage.shop_id == shop_id, ProductImage.product_id.in_(ids))
              .group_by(ProductImage.product_id).subquery())

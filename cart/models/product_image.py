@@ -7,14 +7,17 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cart.extensions import db
+from cart.shop_config import ShopConfig
 
 from .base import ShopOwned, utcnow
 
 
-class ProductImage(ShopOwned, db.Model):
+class ProductImage(ShopConfig, ShopOwned, db.Model):
     """One uploaded image of a product; the lowest ``position`` is the main image. The bytes
     of an id never change (a new upload is a new row), so ``digest`` names them for ETags and
-    cache-busting URLs."""
+    cache-busting URLs. Which images a product has is kept per process like the shop's
+    configuration (``ShopConfig``: adding, moving or removing one raises the shop's version),
+    so storefront pages show them without a query."""
     __tablename__ = "product_images"
     __table_args__ = (
         Index("ix_product_images_product_position", "product_id", "position"),

@@ -403,3 +403,35 @@ def test_seeding_the_demo_twice_keeps_one_set_of_images(app, shops):
     for product in db.session.scalars(select(Product).where(Product.shop_id == demo3.id)):
         assert db.session.scalar(select(ProductImage.id).where(
             ProductImage.product_id == product.id, ProductImage.position == 0)), product.code
+
+
+def _statements_of(app, fetch) -> list[str]:
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert fetch().status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_storefront_pages_keep_a_products_images_until_the_shop_changes_them(app, client,
+                                                                              owner):
+    """Which images a product has is kept per process like the shop's configuration: the
+    product page and the cart read no image row once kept, and a change shows at once."""
+    upload(client, owner, ("a.png", picture((10, 90, 90), (40, 40), "PNG")),
+           ("b.png", picture((90, 10, 90), (40, 40), "PNG")))
+    a, b = stored(owner)
+    with client.session_transaction() as session:
+        session[f"cart:{owner.shop_id}"] = {str(owner.id): 1}
+    for path in (f"/s/shop-a/products/{owner.id}", "/s/shop-a/cart"):
+        client.get(path)  # kept
+        assert not any("product_images" in s for s in _statements_of(app, lambda: client.get(path)))
+    _act(client, owner, b, "move", move="first")
+    page = client.get(f"/s/shop-a/products/{owner.id}").get_data(as_text=True)
+    assert f"/s/shop-a/images/{b.id}/large" in image_srcs(page)[0]  # the new main image
+    cart = client.get("/s/shop-a/cart").get_data(as_text=True)
+    assert f"/s/shop-a/images/{b.id}/thumb" in cart and f"/s/shop-a/images/{a.id}/thumb" not in cart
