@@ -129,16 +129,23 @@ def test_a_capture_on_paygents_admin_site_is_listed_and_refresh_clears_it(app, s
     assert payment_of(order).status == "40"
 
 
-def test_a_cancel_on_paygents_admin_site_is_listed_the_same_is_not(staff, shops):
+def test_a_cancel_or_another_amount_is_listed_the_same_is_not(staff, shops):
     order = quick_order(shops, 70001)
     same = quick_order(shops, 70002)
+    other_amount = quick_order(shops, 70003, amount=1200)
     behind_the_shops_back(shops, order, "cancel")
+    payment = payment_of(other_amount)
+    payment.amount = 1000  # ours says 1,000円, PAYGENT holds 1,200円
+    db.session.commit()
     run_round()
     page = report(staff)
     row = row_of(page, order)
     assert "オーソリOK" in row and "<strong>オーソリ取消済</strong>" in row
     assert payment_of(order).status == "20"
-    assert not listed(page, same) and "決済状況が異なる受注（1）" in page
+    row = row_of(page, other_amount)
+    assert re.search(r"1,000円</td>\s*<td[^>]*>1,200円</td>", row)
+    assert payment_of(other_amount).amount == 1000
+    assert not listed(page, same) and "決済状況が異なる受注（2）" in page
     assert db.session.scalar(select(ReconcileCheck.outcome).where(
         ReconcileCheck.order_id == same.id)) == SAME
 
@@ -187,10 +194,14 @@ def test_a_failed_inquiry_is_recorded_as_not_confirmed_and_changes_nothing(app, 
         assert shops.telegrams("094")
 
 
-def test_final_payments_are_not_asked(staff, shops):
+def test_final_and_in_flight_payments_are_not_asked(staff, shops):
     open_one = quick_order(shops, 70030)
     final = quick_order(shops, 70031)
+    in_flight = quick_order(shops, 70032)
     behind_the_shops_back(shops, final, "cancel")
+    busy = payment_of(in_flight)
+    busy.in_flight_attempt_id = 1  # settling it asks PAYGENT on its own
+    db.session.commit()
     payment = payment_of(final)
     payment.status = "32"  # as the 差分通知 left it: final by the method's table
     db.session.commit()
