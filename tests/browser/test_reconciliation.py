@@ -1,6 +1,6 @@
 """照合レポート in a browser: a capture done on PAYGENT's admin site behind the shop's back is
 found by 今すぐ照合する, listed with both 決済状況 (desktop and phone widths), and cleared by
-「最新の状態を取得」 pressed on the report."""
+「最新の状態を取得」 pressed on the report; a 094 that gets no answer is 確認できませんでした."""
 import pytest
 import requests
 from playwright.sync_api import Page, expect
@@ -84,5 +84,17 @@ def test_a_payment_changed_at_paygent_is_reported_and_refreshed(page: Page, live
         status = live_shop.read(lambda: db.session.scalar(
             select(Payment.status).where(Payment.order_id == order_id)))
         assert status == "40"
+
+        # PAYGENT does not answer the next time: 確認できませんでした, in its own tab
+        _control(live_shop, "faults", mode="drop", telegram_kind="094")
+        page.get_by_role("button", name="今すぐ照合する").click()
+        assert live_shop.read(lambda: jobs.wait_idle(20))
+        page.get_by_role("link", name="確認できなかった受注").click()
+        row = page.locator(f"#reconcile-{order_id}")
+        expect(row).to_contain_text("確認できませんでした")
+        expect(page.locator("#reconcile-summary")).to_contain_text("確認できませんでした1件")
+        page.set_viewport_size({"width": 390, "height": 844})
+        row.get_by_role("button", name="最新の状態を取得").scroll_into_view_if_needed()
+        screenshot("unchecked-390")
     finally:
         app.config.update(kept)
