@@ -198,10 +198,10 @@ def open_work(shop_id: int, review_count: int, unmatched: int) -> list[Work]:
 
     from cart.admin.bulk.services import unprocessed
 
-    # the payment's shop too (always the order's): lets the database start from the shop's
-    # payments instead of every shop's
+    # 未処理一覧's own query (it names the payment's shop too, so the database starts from the
+    # shop's payments)
     waiting_capture = db.session.scalar(select(func.count()).select_from(
-        unprocessed(shop_id, CAPTURE).where(Payment.shop_id == shop_id).order_by(None)
+        unprocessed(shop_id, CAPTURE).order_by(None)
         .subquery()))
     awaiting = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.shop_id == shop_id, Order.status == "awaiting_payment"))

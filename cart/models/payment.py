@@ -17,6 +17,9 @@ class Payment(ShopOwned, Timestamps, db.Model):
     __table_args__ = (
         UniqueConstraint("order_id", name="uq_payments_order"),
         UniqueConstraint("method", "reference", name="uq_payments_method_reference"),
+        # the dashboard's 売上集計: a shop's payments by the day authorised / captured
+        Index("ix_payments_shop_authorized", "shop_id", "authorized_at"),
+        Index("ix_payments_shop_captured", "shop_id", "captured_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), nullable=False)
@@ -56,7 +59,9 @@ class PaymentAttempt(ShopOwned, db.Model):
     # partial refund or 金額変更 gave it a new one (the attempt was sent with the old one)
     __table_args__ = (Index("ix_payment_attempts_outcome_created", "outcome", "created_at"),
                       Index("ix_payment_attempts_shop_payment_id", "shop_id",
-                            "paygent_payment_id"),)
+                            "paygent_payment_id"),
+                      # the dashboard's 返金 per day
+                      Index("ix_payment_attempts_shop_finished", "shop_id", "finished_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), nullable=False,

@@ -46,6 +46,7 @@ def unprocessed(shop_id: int, action: str = CAPTURE):
     too), buyer done paying; for 売上確定処理 only those created under オーソリのみ (the others
     are captured automatically)."""
     conditions = [Order.shop_id == shop_id, Order.status != "pending_payment",
+                  Payment.shop_id == shop_id,  # lets PostgreSQL start from the shop's payments
                   Payment.paygent_payment_id != "", _allowing(action)]
     if action == CAPTURE:
         conditions.append(Order.capture_mode == "auth")
