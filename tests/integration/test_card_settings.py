@@ -440,3 +440,16 @@ def test_a_stale_draft_after_the_connection_was_set_elsewhere_is_refused(client,
     assert saved.status_code == 302 and saved.headers["Location"].endswith(FORM)
     assert "接続設定が変更されました" in client.get(FORM).get_data(as_text=True)
     assert _stored(new_shop.id) is None
+
+
+def test_back_from_the_confirmation_keeps_what_was_typed(client, login_as, new_shop):
+    login_as("owner@tea.test")
+    response = _post(client, {**CARD, **CONNECTION})
+    confirm = client.get(response.headers["Location"]).get_data(as_text=True)
+    back = re.search(r'<a class="btn" href="([^"]+)">戻る</a>', confirm).group(1)
+    assert "draft=" in back
+    form = client.get(back).get_data(as_text=True)
+    assert 'value="Tea Online Shop"' in form and "カード決済の注意書き" in form
+    assert 'value="900000777"' in form and 'value="new_connect"' in form
+    assert _checked(form, "attempt_auth", "normal") and _checked(form, "payment_classes", "bonus")
+    _no_secret_in(form)

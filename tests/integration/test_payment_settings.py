@@ -275,3 +275,27 @@ def test_configured_paidy_is_offered_at_checkout(client, app, login_as, new_shop
     add_to_cart(shopper, "x", shop_code="tea")
     html = shopper.get("/s/tea/cart").get_data(as_text=True)
     assert f'name="payment_method" value="{paidy.id}"' in html and "注意書きです" in html
+
+
+def test_back_from_the_confirmation_keeps_what_was_typed(client, login_as, new_shop):
+    """「戻る」 on the 確認画面 of a first setup brings the draft back, secrets kept but not
+    shown; another owner's draft token shows a fresh form."""
+    login_as("owner@tea.test")
+    response = _form_post(client, GOOD)
+    confirm = client.get(response.headers["Location"]).get_data(as_text=True)
+    back = re.search(r'<a class="btn" href="([^"]+)">戻る</a>', confirm).group(1)
+    assert "draft=" in back
+    form = client.get(back).get_data(as_text=True)
+    for name, value in (("public_key", "pk_test_newshop123"), ("merchant_id", "900000777"),
+                        ("connect_id", "new_connect"), ("hide_from", "300000")):
+        assert re.search(rf'name="{name}"[^>]*value="{value}"|value="{value}"[^>]*name="{name}"',
+                         form), name
+    assert "注意書きです" in form
+    assert re.search(r'<input checked[^>]*name="banner"[^>]*value="240x150"', form)
+    assert "s3cret-connect-pass" not in form and "s3cret-hash-key" not in form
+    # confirmed again from the kept draft, the secrets typed the first time are used
+    draft = re.search(r"draft=([^&\"]+)", back).group(1)
+    again = _form_post(client, dict(GOOD, connect_password="", notice_hash_key="", draft=draft))
+    assert again.status_code == 302
+    fresh = client.get("/admin/payment-methods/paidy?draft=not-a-draft").get_data(as_text=True)
+    assert "pk_test_newshop123" not in fresh

@@ -88,8 +88,17 @@ def form():
     settings = card_settings_for(shop.id)
     form_class = CardSettingsForm if account else CardSetupForm
     form = form_class(data=_initial(account, settings, _card_method(shop.id)))
+    submitted = form.is_submitted()
+    if not submitted:  # 「戻る」 from the 確認画面 (``?draft=``) brings its draft back
+        form.draft.data = request.args.get("draft", "")
     saved = DRAFTS.load(shop.id, form.draft.data) or {}
-    if form.is_submitted():
+    if not submitted and saved:
+        for name in CARD_FIELDS + CONDITION_FIELDS + (
+                connection.FIELDS if account is None else ()):
+            form[name].data = saved.get(name)
+    elif not submitted:
+        form.draft.data = ""  # not this owner's draft of this page: a fresh form
+    if submitted:
         valid = form.validate()  # first: validate() resets the errors _read adds
         payload, ok = _read(form, account, settings, saved)
         payload["checked"] = valid and ok  # only checked input may reach 「設定する」
@@ -100,6 +109,8 @@ def form():
         saved = payload
     for secret, _ in SECRETS:
         form[secret].data = ""
+    if account is None:
+        connection.blank_secrets(form)
     return render_template("methods/card/settings_form.html", form=form, account=account,
                            settings=settings, saved=saved, notice_url=notice_url(shop))
 

@@ -27,6 +27,10 @@ PUBLIC_KEY = r"^pk_(live|test)_[A-Za-z0-9_]{8,64}\Z"
 
 bp = owners_only(Blueprint("paidy_settings", __name__, url_prefix="/admin/payment-methods"))
 DRAFTS = services.Drafts(None, "paidy_settings.form")  # Paidy's drafts carry no kind
+#: the page's own items, as a draft keeps them (the connection's are connection.FIELDS)
+DRAFT_FIELDS = ("public_key", "capture_mode", "hide_under_on", "hide_under", "hide_from_on",
+                "hide_from", "note", "note_on_payment_page", "note_in_thanks_mail", "banner",
+                "logo_delete")
 
 
 class PaidySettingsForm(ConditionsMixin, connection_fields("④ マーチャントID", "⑤ 接続ID",
@@ -51,10 +55,18 @@ def form():
     account = account_for(shop.id)
     method = _paidy_method()
     form = PaidySettingsForm(obj=account, data=None if account else {})
-    if request.method == "GET":
+    submitted = form.is_submitted()
+    if not submitted:
         _fill(form, account, method)
+        form.draft.data = request.args.get("draft", "")  # 「戻る」 from the 確認画面
     saved = DRAFTS.load(shop.id, form.draft.data) or {}
-    if form.is_submitted():
+    if not submitted and saved:  # that draft's input back in the form, as it was typed
+        for name in DRAFT_FIELDS + connection.FIELDS:
+            form[name].data = saved.get(name)
+        connection.blank_secrets(form)
+    elif not submitted:
+        form.draft.data = ""  # not this owner's draft of this page: a fresh form
+    if submitted:
         valid = form.validate()  # first: validate() resets the errors _read adds
         payload, ok = _read(form, account, saved)
         payload["checked"] = valid and ok  # only checked input may reach 「設定する」
@@ -115,10 +127,7 @@ def _fill(form: PaidySettingsForm, account, method) -> None:
 def _read(form: PaidySettingsForm, account, saved: dict) -> tuple[dict, bool]:
     """The submitted settings as a draft payload; uploads checked, secrets carried over."""
     ok = form.check_conditions()
-    payload = {name: form[name].data for name in (
-        "public_key", "capture_mode", "hide_under_on", "hide_under", "hide_from_on",
-        "hide_from", "note", "note_on_payment_page", "note_in_thanks_mail", "banner",
-        "logo_delete")}
+    payload = {name: form[name].data for name in DRAFT_FIELDS}
     common, common_ok = connection.read_connection(form, account, saved)
     payload.update(common)
     try:
