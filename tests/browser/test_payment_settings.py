@@ -179,6 +179,19 @@ def test_new_shop_sets_up_paidy_and_a_shopper_pays_with_it(page: Page, live_shop
     assert stored(live_shop, "newshop")["account"] is None  # nothing saved before 設定する
     assert live_shop.sandbox_store.merchant("900000555") is None
     screenshot("2-confirm")
+
+    # 「戻る」 brings back what was typed (secrets kept, not shown), and on again.
+    page.get_by_role("link", name="戻る").click()
+    expect(settings_field(page, "public_key")).to_have_value("pk_test_newshop_0001")
+    expect(settings_field(page, "merchant_id")).to_have_value("900000555")
+    expect(settings_field(page, "connect_id")).to_have_value("newshop_connect")
+    expect(settings_field(page, "connect_password")).to_have_value("")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot("2b-back-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_role("button", name="確認画面へ").click()
+    expect(confirm_value(page, "⑥ 接続IDパスワード")).to_have_text(MASKED)
+    expect(preview).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
     page.get_by_role("button", name="設定する").click()
 
     # Tested, saved, back on the list.
