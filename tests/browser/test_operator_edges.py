@@ -1,6 +1,8 @@
 """Rough edges a new shop operator and a shopper hit (issue 18), seen in real pages at 1280 and
 390 px: 必須 marks and red errors on the one-page form, the cart's stock message, a rejected
 Paidy payment in 変更履歴, and the 差分通知 pages' vocabulary."""
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -76,6 +78,7 @@ def test_staff_read_a_rejected_payment_and_the_notices_in_one_vocabulary(page: P
     modal(page).get_by_role("button", name="お支払いを確定").click()
     modal(page).get_by_role("button", name="他の支払い方法を選ぶ").click()
     expect(modal(page)).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/s/demo/cart#payment$"))  # back at the choice
     [order] = live_shop.orders_with(product)
 
     sign_in("staff@example.com")
