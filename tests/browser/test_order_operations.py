@@ -35,6 +35,11 @@ DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 
 
 # -- getting there ---------------------------------------------------------------------------
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
 def paid_order(page: Page, live_shop, name: str, price: int) -> tuple[int, str]:
     """A shopper buys one of a new product in the zero-step shop with Paidy (+800 shipping)."""
     product = live_shop.new_product("demo", name, price)
@@ -248,6 +253,9 @@ def test_capture_then_partial_refund_then_the_rest(page: Page, live_shop, sign_i
     expect(full_refund(page)).not_to_be_checked()  # 全額 or 一部: the operator chooses
     expect(partial_refund(page)).not_to_be_checked()
     full_screenshot("2-captured")
+    page.set_viewport_size(PHONE)
+    full_screenshot("2-captured-390")
+    page.set_viewport_size(DESKTOP)
     assert [t["reply"]["result"] for t in sent(live_shop, "341", first_id)] == ["0"]
 
     # 一部返金: PAYGENT keeps the rest under a new 取引ID.
@@ -300,6 +308,23 @@ def test_capture_then_partial_refund_then_the_rest(page: Page, live_shop, sign_i
     assert len(sent(live_shop, "341", first_id, second_id)) == 1
     at_sandbox = {str(p["payment_id"]): p for p in live_shop.sandbox_payments("demo", number)}
     assert at_sandbox[second_id]["status"] == st.REFUNDED
+
+    # 受注一覧 finds the order by the 取引ID it had before the partial refund, typed in
+    # full-width digits, and at 390 px
+    page.get_by_role("link", name="受注管理").click()
+    page.get_by_text("詳細検索フォーム").click()
+    page.get_by_label("外部決済注文番号").fill(first_id.translate(FULL_WIDTH))
+    page.get_by_role("button", name="上記条件で検索").click()
+    rows = page.locator("table tbody tr").filter(has_text=number)
+    expect(rows).to_have_count(1)
+    expect(page.locator("p.hit")).to_have_text("1-1番目表示 / 1件HIT")
+    page.set_viewport_size(PHONE)
+    name = rows.locator("td").nth(2)  # 氏名 on one line, not a character a line
+    assert name.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }") == 1
+    full_screenshot("5-found-by-the-old-id-390")
+    page.set_viewport_size(DESKTOP)
 
 
 @pytest.mark.usefixtures("replies_first")
