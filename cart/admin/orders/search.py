@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, union, union_all
 from sqlalchemy import text as sql
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional
@@ -433,19 +433,23 @@ def _like_prefix(column, name: str):
 
 
 def _trade():
-    # every stored method is one of CODES: the condition lets the (method, reference) key
-    # serve the match, so the branches are index lookups. A 取引ID the payment had before
-    # (a partial refund or 金額変更 moved it to a new one) is the one its attempt was sent
-    # with: an equality on (shop_id, paygent_payment_id) of payment_attempts.
+    # Three index lookups, one per way a payment is known by the typed ID, as a UNION (an OR
+    # of them made PostgreSQL read every payment of the shop: 53 ms at p95 inside 1M orders):
+    # its 取引ID; its method's own id (every stored method is one of CODES, so the
+    # (method, reference) key serves it); a 取引ID it had before (a partial refund or 金額変更
+    # moved it to a new one), the one its attempt was sent with, on (shop_id,
+    # paygent_payment_id) of payment_attempts.
     trade = bindparam("trade_id", type_=Payment.reference.type)
-    earlier = select(PaymentAttempt.payment_id).where(
-        PaymentAttempt.shop_id == bindparam("shop_id"),
-        PaymentAttempt.paygent_payment_id == trade)
-    return Order.id.in_(select(Payment.order_id).where(
-        Payment.shop_id == bindparam("shop_id"),
-        (Payment.paygent_payment_id == trade)
-        | (Payment.method.in_(methods.CODES) & (Payment.reference == trade))
-        | Payment.id.in_(earlier)))
+    shop = bindparam("shop_id")
+    return Order.id.in_(union(
+        select(Payment.order_id).where(Payment.shop_id == shop,
+                                       Payment.paygent_payment_id == trade),
+        select(Payment.order_id).where(Payment.shop_id == shop,
+                                       Payment.method.in_(methods.CODES),
+                                       Payment.reference == trade),
+        select(Payment.order_id).join(PaymentAttempt, PaymentAttempt.payment_id == Payment.id)
+        .where(PaymentAttempt.shop_id == shop, PaymentAttempt.paygent_payment_id == trade,
+               Payment.shop_id == shop)))
 
 
 # Every condition uses an index beginning with shop_id (names match by prefix for that reason).
