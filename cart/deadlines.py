@@ -9,7 +9,7 @@ watch (``cart.expiry_watch``) and the 未処理一覧's filter use ``expiring_co
 docs/deadlines.md has the rules.
 """
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
@@ -17,10 +17,10 @@ from cart import operations
 from cart.extensions import db
 from cart.methods import registry
 from cart.models import DeferredPayment, Order, Payment
+from cart.models.base import JST, aware
 from payments import methods
 from payments.methods.base import ALL_ACTIONS, CANCEL, CAPTURE, PaymentState, action_name
 
-JST = timezone(timedelta(hours=9))
 WEEKDAYS = "月火水木金土日"
 #: a deadline this close (days left, JST calendar days) is shown in the warning colour and
 #: watched on the dashboard and in the mail
@@ -30,27 +30,22 @@ AUTHORIZATION = "authorized_at"   # a window counted from the authorisation: its
 DUE = "due"
 
 
-def _aware(moment: datetime) -> datetime:
-    """A naive time is UTC (SQLite hands stored times back naive)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def date_text(moment: datetime) -> str:
     """2026年12月31日(木), in JST."""
-    local = _aware(moment).astimezone(JST)
+    local = aware(moment).astimezone(JST)
     return f"{local.year}年{local.month}月{local.day}日({WEEKDAYS[local.weekday()]})"
 
 
 def short_date_text(moment: datetime) -> str:
     """2026年12月31日, in JST (the expired wording)."""
-    local = _aware(moment).astimezone(JST)
+    local = aware(moment).astimezone(JST)
     return f"{local.year}年{local.month}月{local.day}日"
 
 
 def days_between(until: datetime, now: datetime) -> int:
     """Days left as staff count them: JST calendar days, 0 on the last day, negative (at most
     -1) once the moment has passed."""
-    end, today = _aware(until).astimezone(JST), _aware(now).astimezone(JST)
+    end, today = aware(until).astimezone(JST), aware(now).astimezone(JST)
     left = (end.date() - today.date()).days
     return min(-1, left) if today > end else left
 
@@ -101,7 +96,7 @@ class Deadline:
     @property
     def text(self) -> str:
         """オーソリ有効期限 2026年12月31日(木) 10:00 まで（残り12日）."""
-        local = _aware(self.until).astimezone(JST)
+        local = aware(self.until).astimezone(JST)
         when = f"{date_text(self.until)} {local.hour:02d}:{local.minute:02d}"
         if self.passed:
             return f"{self.label} {when}（期限切れ）"
@@ -142,7 +137,7 @@ def of_state(lib, state: PaymentState, now: datetime, due: datetime | None = Non
     """The deadlines of a payment of method ``lib`` in ``state`` at ``now``, nearest first:
     the windows of the transitions from its status (open or closed), those of the status a
     closed window leaves it at, and the buyer's 支払期限 ``due`` while it is unpaid."""
-    now = _aware(now)
+    now = aware(now)
     found: dict = {}
     for t in lib.transitions:
         window = t.window
@@ -158,16 +153,16 @@ def of_state(lib, state: PaymentState, now: datetime, due: datetime | None = Non
         since = getattr(state, window.since)
         if since is None:
             continue
-        until = _aware(since) + window.length
+        until = aware(since) + window.length
         by_paygent = state.status == window.lapsed_status
-        passed = by_paygent or now - _aware(since) > window.length
+        passed = by_paygent or now - aware(since) > window.length
         ordered = tuple(a for a in ALL_ACTIONS if a in actions)
         label = ("オーソリ有効期限" if window.since == AUTHORIZATION
                  else "・".join(action_name(a) for a in ordered) + "期限")
         result.append(Deadline(window.since, label, until, days_between(until, now), passed,
                                ordered, window.span, by_paygent, closes))
     if due is not None and not (status is not None and status.paid):
-        due = _aware(due)
+        due = aware(due)
         passed = now > due
         if passed or not closes:
             result.append(Deadline(DUE, "支払期限", due, days_between(due, now), passed,
@@ -236,8 +231,8 @@ def notes_for(shop_id: int, rows, now: datetime | None = None) -> dict[int, Dead
     for row in rows:
         state = PaymentState(
             status=row.payment_status, amount=row.payment_amount,
-            authorized_at=_aware(row.authorized_at) if row.authorized_at else None,
-            captured_at=_aware(row.captured_at) if row.captured_at else None,
+            authorized_at=aware(row.authorized_at) if row.authorized_at else None,
+            captured_at=aware(row.captured_at) if row.captured_at else None,
             in_flight=row.in_flight_attempt_id is not None, refunded=row.payment_refunded,
             variant=row.payment_variant)
         note = nearest(of_state(methods.get(row.payment_method), state, now, dues.get(row.id)))
@@ -248,7 +243,7 @@ def notes_for(shop_id: int, rows, now: datetime | None = None) -> dict[int, Dead
 
 # -- the watch: authorisations lapsing soon ---------------------------------------------------
 def _day_start(now: datetime) -> datetime:
-    local = _aware(now).astimezone(JST)
+    local = aware(now).astimezone(JST)
     return datetime.combine(local.date(), time(0, 0), JST)
 
 
@@ -256,7 +251,7 @@ def expiring_condition(days: int, now: datetime | None = None, action: str = CAP
     """Payments whose authorisation (a window counted from it, on a transition of ``action``)
     is open now and closes within ``days`` JST calendar days (残り0〜``days``日), as one SQL
     condition over ``Payment``."""
-    now = _aware(operations.now() if now is None else now)
+    now = aware(operations.now() if now is None else now)
     bound = _day_start(now) + timedelta(days=days + 1)
     conditions = []
     for method in methods.ALL:

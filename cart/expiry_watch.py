@@ -9,7 +9,6 @@ Invariants (docs/deadlines.md):
 - each shop's mail lists its own orders only.
 """
 import logging
-from datetime import timedelta, timezone
 
 from flask import current_app, render_template
 from sqlalchemy import exists, select
@@ -18,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from cart import deadlines, mail, operations
 from cart.extensions import db, transaction
 from cart.models import Order, Payment, Shop, ShopSettings, Staff
+from cart.models.base import JST
 from cart.models.store_settings import ExpiryNotice
 
 log = logging.getLogger("cart.expiry_watch")
-JST = timezone(timedelta(hours=9))
 LISTED = 50   # orders a mail lists one by one (the rest are counted)
 
 

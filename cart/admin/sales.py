@@ -23,11 +23,10 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from cart.extensions import db
 from cart.models import Order, Payment, PaymentAttempt
-from cart.models.base import utcnow
+from cart.models.base import JST, aware, utcnow
 from payments import methods
 from payments.methods import CANCEL, CAPTURE, REFUND
 
-JST = timezone(timedelta(hours=9))
 DAYS = 30
 KINDS = ("authorized", "captured", "refunded")
 KIND_NAMES = {"authorized": "オーソリ", "captured": "売上（入金）", "refunded": "返金"}
@@ -60,12 +59,6 @@ def _jst_day_sqlite(element, compiler, **kw):
 def _jst_day_postgresql(element, compiler, **kw):
     return ("to_char((%s) AT TIME ZONE 'UTC' + interval '9 hours', 'YYYY-MM-DD')"
             % compiler.process(element.clauses, **kw))
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def jst_midnight(day: date) -> datetime:
@@ -135,7 +128,7 @@ def _partial_refunds():
 
 def sales(shop_id: int, at: datetime | None = None, days: int = DAYS) -> Sales:
     """The shop's figures for the ``days`` JST days up to the day of ``at`` (now)."""
-    today = _utc(at or now()).astimezone(JST).date()
+    today = aware(at or now()).astimezone(JST).date()
     span = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     start, end = jst_midnight(span[0]), jst_midnight(today + timedelta(days=1))
     result = Sales(days=span, today=today)

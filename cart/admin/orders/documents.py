@@ -24,9 +24,9 @@ from wtforms.validators import AnyOf, Length, Optional
 
 from cart import operations
 from cart.admin.orders import bp
-from cart.admin.orders.search import JST
 from cart.fields import JapaneseForm, stripped
 from cart.models import Order
+from cart.models.base import JST, aware
 from cart.models.order import status_named
 from cart.tenancy import get_or_404
 from payments import methods
@@ -116,6 +116,4 @@ def _common(order: Order) -> dict:
 
 
 def _jst(value):
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(JST)
+    return aware(value).astimezone(JST)

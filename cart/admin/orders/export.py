@@ -22,8 +22,9 @@ from flask_login import current_user
 
 from cart import operations
 from cart.admin.orders import bp
-from cart.admin.orders.search import JST, TABS, OrderSearchForm, scope_for
+from cart.admin.orders.search import TABS, OrderSearchForm, scope_for
 from cart.models import Order, Payment
+from cart.models.base import JST, aware
 from cart.models.order import STATUSES
 from payments import methods
 
@@ -150,8 +151,4 @@ def _csv(rows) -> str:
 
 
 def _jst(value) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None else aware(value).astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
