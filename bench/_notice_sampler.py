@@ -282,7 +282,9 @@ def cprofile_report(prefix: str, units: int, unit: str, top: int = 25) -> None:
     per = 1000 / max(units, 1)
     total = sum(tt for _, _, tt, _, _ in stats.stats.values())
     print(f"\ncProfile, CPU clock of the request threads, {len(files)} process(es): "
-          f"{total * per:.2f} ms CPU per {unit} inside the app (with cProfile's overhead)")
+          f"{total * per:.2f} ms CPU per {unit} inside the app (with cProfile's overhead); "
+          f"{sum(calls for _, calls, _, _, _ in stats.stats.values()) / max(units, 1):,.0f} "
+          f"Python function calls per {unit} (a figure noise does not move)")
 
     def name(key):
         path, line, func = key

@@ -4,6 +4,7 @@ Set BENCH_PROFILE=<folder> for a bench's server (``bench.checkout --profile <fol
 request runs under its own ``cProfile.Profile`` in its thread, and the profiles are summed per
 ``METHOD rule``; the server writes ``<folder>/<pid>-<n>.pstats`` per rule (and ``index.json``,
 rule → file) when it is stopped (SIGTERM). Read them with ``python -m pstats <file>``.
+Times are the thread's CPU time, so waiting (for a lock, the database, the GIL) is not counted.
 Profiling slows every request several times: its figures are for finding hot spots, never
 for the bench's table.
 """
@@ -15,6 +16,7 @@ import pstats
 import signal
 import sys
 import threading
+import time
 
 from flask import request
 
@@ -32,7 +34,7 @@ def install(app, folder: str) -> None:
     inner = app.wsgi_app
 
     def profiled(environ, start_response):
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)  # CPU, not time spent waiting
         local.rule = None
         profile.enable()
         try:
