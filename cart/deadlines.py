@@ -9,7 +9,7 @@ watch (``cart.expiry_watch``) and the 未処理一覧's filter use ``expiring_co
 docs/deadlines.md has the rules.
 """
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
@@ -243,15 +243,17 @@ def notes_for(shop_id: int, rows, now: datetime | None = None) -> dict[int, Dead
 
 # -- the watch: authorisations lapsing soon ---------------------------------------------------
 def _day_start(now: datetime) -> datetime:
+    """The UTC moment ``now``'s JST day began (UTC: SQLite compares stored times as text, so
+    a moment bound into SQL must be in the zone the rows are stored in)."""
     local = aware(now).astimezone(JST)
-    return datetime.combine(local.date(), time(0, 0), JST)
+    return datetime.combine(local.date(), time(0, 0), JST).astimezone(timezone.utc)
 
 
 def expiring_condition(days: int, now: datetime | None = None, action: str = CAPTURE):
     """Payments whose authorisation (a window counted from it, on a transition of ``action``)
     is open now and closes within ``days`` JST calendar days (残り0〜``days``日), as one SQL
     condition over ``Payment``."""
-    now = aware(operations.now() if now is None else now)
+    now = aware(operations.now() if now is None else now).astimezone(timezone.utc)
     bound = _day_start(now) + timedelta(days=days + 1)
     conditions = []
     for method in methods.ALL:

@@ -301,3 +301,26 @@ def test_no_mail_when_nothing_lapses(app, orders, monkeypatch):
     assert expiry_watch.send_expiry_mails() == {"sent": 0}
     assert _mails() == [] and _mails("demo3") == []
     assert db.session.scalar(select(func.count()).select_from(ExpiryNotice)) == 0
+
+
+def test_the_watch_counts_jst_calendar_days_just_after_midnight(app, sandbox, monkeypatch):
+    """Just after midnight in Japan (15:xx UTC of the day before), 残り7日 is within the watch
+    and 残り8日 is not, on every database: the day's bound is compared in the zone the times
+    are stored in (SQLite compares them as text)."""
+    from datetime import datetime
+
+    from cart import deadlines
+    setup_shops(app, sandbox)
+    utc = timezone.utc
+    clock = datetime(2026, 12, 2, 15, 30, tzinfo=utc)                    # 12月3日 00:30 JST
+    a = shop().id
+    _order(a, "jst00001", 1000, authorized=datetime(2026, 12, 10, 15, 10, tzinfo=utc) - 90 * DAY)
+    _order(a, "jst00002", 1000, authorized=datetime(2026, 12, 10, 14, 50, tzinfo=utc) - 90 * DAY)
+    db.session.commit()  # jst00001 lapses 12月11日 00:10 JST (残り8日), jst00002 12月10日 23:50
+    found = db.session.scalars(select(Order.number).join(Payment, Payment.order_id == Order.id)
+                               .where(deadlines.expiring_condition(7, clock))).all()
+    assert found == ["jst00002"]
+    _at(monkeypatch, clock)
+    assert expiry_watch.send_expiry_mails() == {"sent": 1}
+    body = db.session.scalars(select(OutboxMail.body)).all()
+    assert len(body) == 1 and "jst00002" in body[0] and "jst00001" not in body[0]
