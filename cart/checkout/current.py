@@ -37,9 +37,10 @@ def choice_url(shop) -> str:
     return url_for("checkout.cart") + "#payment"
 
 
-def current_draft(shop, settings):
-    """The complete draft, or (None, a redirect to where something is missing)."""
-    lines = basket.lines()
+def current_draft(shop, settings, lines=None):
+    """The complete draft, or (None, a redirect to where something is missing). ``lines``:
+    the cart's lines, if the request read them already."""
+    lines = basket.lines() if lines is None else lines
     saved = draft.get()
     start = url_for("checkout.cart") if settings.cart_type == "zero" else url_for(
         "checkout.step1")

@@ -101,7 +101,7 @@ def _zero_step(settings):
             else:
                 draft.update(buyer=form.buyer(), delivery=form.delivery_method.data,
                              payment=form.payment_method.data)
-                return redirect(url_for("checkout.confirm"))
+                return _confirmation(settings, lines)
     return render_template("checkout/zero_step.html", form=form, settings=settings,
                            member_addresses=member_addresses, **_choices(lines),
                            **_cart_context(lines))
@@ -143,7 +143,7 @@ def step2():
         except CheckoutError as error:
             _field_error(form, error)
         else:
-            return redirect(url_for("checkout.confirm"))
+            return _confirmation(settings_for(g.shop.id), lines)
     return render_template("checkout/step2.html", form=form, step=2, **_choices(lines),
                            **_cart_context(lines))
 
@@ -153,21 +153,32 @@ def step2():
 def confirm():
     """注文確認 (zero-step) / Step 3 (three-step); 「注文する」 places a basic-method order."""
     settings = settings_for(g.shop.id)
+    if request.method == "GET":
+        return _confirmation(settings)
     current, back = current_draft(g.shop, settings)
     if current is None:
         return back
-    method = registry.get(current.method.kind)
-    if request.method == "GET" and not _stocked(current.lines):
+    if not registry.get(current.method.kind).places_on_confirm:
+        abort(400)  # this method's own payment step places the order
+    try:
+        order = place_order(g.shop, current, draft.get().get("pending_order"))
+    except CheckoutError as error:
+        flash(error.message, "error")
+        return redirect(url_for("checkout.confirm"))
+    return _completed(order.number)
+
+
+def _confirmation(settings, lines=None):
+    """The confirmation page: GET /checkout/confirm, and the answer of the form that
+    completes the draft (zero-step 「注文確認する」, three-step step 2's 「次へ」), so that the
+    browser does not fetch it again after a redirect; its 「注文する」 posts to the confirm URL
+    whichever URL showed it. ``lines``: the cart's lines if the request read them already."""
+    current, back = current_draft(g.shop, settings, lines)
+    if current is None:
+        return back
+    if not _stocked(current.lines):
         return redirect(url_for("checkout.cart") + "#cart")
-    if request.method == "POST":
-        if not method.places_on_confirm:
-            abort(400)  # this method's own payment step places the order
-        try:
-            order = place_order(g.shop, current, draft.get().get("pending_order"))
-        except CheckoutError as error:
-            flash(error.message, "error")
-            return redirect(url_for("checkout.confirm"))
-        return _completed(order.number)
+    method = registry.get(current.method.kind)
     context = method.confirm_context(g.shop)
     shipping = 0 if current.delivery.fee_undetermined else current.delivery.fee
     return render_template("checkout/confirm.html", d=current, settings=settings, method=method,

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from cart.extensions import db
 from cart.models import PaymentLog, Shop
-from tests.browser.test_checkout import (COURIER, expect_at, expect_completed, fill_buyer,
-                                         put_in_cart)
+from tests.browser.test_checkout import (COURIER, expect_at, expect_completed,
+                                         expect_confirmation, fill_buyer, put_in_cart)
 from tests.browser import test_deferred_checkout as deferred
 from tests.browser.test_deferred_checkout import DESKTOP, OVERFLOWING, PHONE, kv, order_row
 
@@ -70,7 +70,7 @@ def to_confirm(page: Page, shop, shop_code: str, product: int):
         fill_buyer(page)
         choose(page)
         page.get_by_role("button", name="注文確認する").click()
-    expect_confirm(page, shop, shop_code)
+    expect_confirmation(page, shop, shop_code)
 
 
 def choose(page: Page):

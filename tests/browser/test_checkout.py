@@ -55,6 +55,13 @@ def expect_at(page: Page, live_shop, shop_code: str, path: str, fragment: str = 
                                         + "$"))
 
 
+def expect_confirmation(page: Page, live_shop, shop_code: str):
+    """ご注文内容の確認, the answer of the form that completed the order's details (no
+    redirect, no second request), at its own URL (the page sets it: a reload is a GET)."""
+    expect_at(page, live_shop, shop_code, "/checkout/confirm")
+    expect(page.get_by_role("heading", name="ご注文内容の確認")).to_be_visible()
+
+
 def field(page: Page, label: str):
     return page.get_by_label(label, exact=True)
 
@@ -203,11 +210,18 @@ def test_zero_step_cart_paid_with_paidy(page: Page, live_shop, screenshot):
     choose(page)
     expect(page.locator("#payment .method-note")).to_have_text(PAIDY_NOTE)
     screenshot("1-order-form")
+    requests = []
+    page.on("request", lambda r: requests.append((r.method, r.url)) if r.resource_type ==
+            "document" else None)
     page.get_by_role("button", name="注文確認する").click()
 
-    # 注文確認: the Paidy note and the total (3,240 + 800 shipping).
-    expect_at(page, live_shop, "demo", "/checkout/confirm")
-    expect(page.get_by_role("heading", name="ご注文内容の確認")).to_be_visible()
+    # 注文確認: the Paidy note and the total (3,240 + 800 shipping), the answer of one POST;
+    # a reload asks for it again with a GET, re-posting nothing.
+    expect_confirmation(page, live_shop, "demo")
+    assert requests == [("POST", live_shop.shop_url("demo", "/cart"))]
+    page.reload()
+    expect_confirmation(page, live_shop, "demo")
+    assert requests[1:] == [("GET", live_shop.shop_url("demo", "/checkout/confirm"))]
     expect(page.locator(".paidy-note")).to_have_text(PAIDY_NOTE)
     assert grand_total(page) == "4,040円"
     expect(page.get_by_role("cell", name="山田 太郎（ヤマダ タロウ）")).to_be_visible()
@@ -262,7 +276,7 @@ def test_three_step_cart_paid_with_paidy(page: Page, live_shop, screenshot):
     page.get_by_role("button", name="次へ").click()
 
     # Step 3: the confirmation, ordered with 「注文する」 through the modal.
-    expect_at(page, live_shop, "demo3", "/checkout/confirm")
+    expect_confirmation(page, live_shop, "demo3")
     expect(page.locator(".steps .current")).to_have_text("Step 3 ご注文内容の確認")
     expect(page.locator(".paidy-note")).to_have_text(PAIDY_NOTE)
     assert grand_total(page) == "4,040円"
@@ -312,7 +326,7 @@ def test_rejected_paidy_then_bank_transfer_reuses_the_order(page: Page, live_sho
     # Paid by bank transfer instead.
     page.get_by_role("radio", name=BANK).check()
     page.get_by_role("button", name="注文確認する").click()
-    expect_at(page, live_shop, "demo", "/checkout/confirm")
+    expect_confirmation(page, live_shop, "demo")
     expect(page.get_by_role("cell", name=BANK, exact=True)).to_be_visible()
     expect(page.locator(".paidy-note")).to_have_count(0)
     assert grand_total(page) == "2,960円"

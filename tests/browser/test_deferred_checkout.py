@@ -23,8 +23,8 @@ from sqlalchemy import select
 from cart.demo import DEMO_PASSWORD
 from cart.extensions import db
 from cart.models import DeferredPayment, OutboxMail, PaymentLog
-from tests.browser.test_checkout import (BUYER, COURIER, expect_at, expect_completed,
-                                         fill_buyer, put_in_cart)
+from tests.browser.test_checkout import (BUYER, COURIER, expect_completed,
+                                         expect_confirmation, fill_buyer, put_in_cart)
 from tests.integration.http_helpers import wait_until
 
 pytestmark = pytest.mark.browser
@@ -203,8 +203,7 @@ def to_confirm(page: Page, shop, shop_code: str, product: int, method: str):
         fill_buyer(page)
         choose(page, method)
         page.get_by_role("button", name="注文確認する").click()
-    expect_at(page, shop, shop_code, "/checkout/confirm")
-    expect(page.get_by_role("heading", name="ご注文内容の確認")).to_be_visible()
+    expect_confirmation(page, shop, shop_code)
     expect(page.locator("table.kv tr", has_text="お支払い方法").locator("td")).to_have_text(
         METHODS[method])
 

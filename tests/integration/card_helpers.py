@@ -7,7 +7,7 @@ from sqlalchemy import select
 from cart.extensions import db
 from cart.gateway import account_for
 from cart.models import CardSettings, PaymentMethod
-from tests.integration.checkout_helpers import (add_to_cart, fill_zero_step, orders, setup_shops,
+from tests.integration.checkout_helpers import (at_confirmation, add_to_cart, fill_zero_step, orders, setup_shops,
                                                 shop, token)
 
 APPROVED = "4111111111111111"
@@ -66,8 +66,7 @@ def make_token(sandbox, number=APPROVED, **extra) -> dict:
 def to_confirm(client):
     add_to_cart(client)
     response = fill_zero_step(client, kind="card")
-    assert response.status_code == 302 and response.headers["Location"].endswith(
-        "/checkout/confirm")
+    assert at_confirmation(response)
 
 
 def pay(client, card: dict, choice="lump"):

@@ -76,6 +76,17 @@ def fill_zero_step(client, kind="paidy", delivery_name="宅配便", **buyer):
     return client.post("/s/demo/cart", data=data)
 
 
+CONFIRMATION = "<h1>ご注文内容の確認</h1>"
+
+
+def at_confirmation(response) -> bool:
+    """The form that completes the draft was accepted: its answer is the confirmation page
+    itself (200, no redirect). ``response``: the test client's or requests'."""
+    text = response.text if hasattr(response, "text") and not hasattr(
+        response, "get_data") else response.get_data(as_text=True)
+    return response.status_code == 200 and CONFIRMATION in text
+
+
 def paidy_start(client, shop_code="demo"):
     csrf = token(client, f"/s/{shop_code}/checkout/confirm")
     return client.post(f"/s/{shop_code}/checkout/paidy/start", json={},

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from cart.extensions import db
 from cart.models import DeferredPayment, OrderHistory, OutboxMail, Product
 from payments.paygent.notices import notice_hash
-from tests.integration.checkout_helpers import add_to_cart, fill_zero_step, shop, token
+from tests.integration.checkout_helpers import at_confirmation, add_to_cart, fill_zero_step, shop, token
 
 PAYMENT_TYPES = {"conveni": "03", "atm": "01", "bank": "05"}
 _ids = itertools.count(80_000)
@@ -18,8 +18,7 @@ _ids = itertools.count(80_000)
 def to_confirm(client, kind, **buyer):
     add_to_cart(client)
     response = fill_zero_step(client, kind=kind, **buyer)
-    assert response.status_code == 302 and response.headers["Location"].endswith(
-        "/checkout/confirm"), response.get_data(as_text=True)[:500]
+    assert at_confirmation(response), response.get_data(as_text=True)[:500]
 
 
 def apply(client, **form):
