@@ -16,7 +16,7 @@ One checkout is what a browser does, request by request:
                              page (frictionless, at the sandbox) back to the term URL, the
                              return page and the completion page
     zero-step (shop demo)    product page, 「カゴに入れる」 (followed to the cart page, which
-                             is the one-page form), 「注文確認する」 (followed to the
+                             is the one-page form), 「注文確認する」 (its answer is the
                              confirmation page), paidy/start, the Paidy modal's POST (to the
                              sandbox), paidy/result, the completion page
     three-step (shop demo3)  product page, 「カゴに入れる」 → cart page, 「注文手続きへ」 →
