@@ -9,7 +9,7 @@ watch (``cart.expiry_watch``) and the 未処理一覧's filter use ``expiring_co
 docs/deadlines.md has the rules.
 """
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
@@ -17,7 +17,7 @@ from cart import operations
 from cart.extensions import db
 from cart.methods import registry
 from cart.models import DeferredPayment, Order, Payment
-from cart.models.base import JST, aware
+from cart.models.base import JST, aware, jst_midnight
 from payments import methods
 from payments.methods.base import ALL_ACTIONS, CANCEL, CAPTURE, PaymentState, action_name
 
@@ -243,10 +243,8 @@ def notes_for(shop_id: int, rows, now: datetime | None = None) -> dict[int, Dead
 
 # -- the watch: authorisations lapsing soon ---------------------------------------------------
 def _day_start(now: datetime) -> datetime:
-    """The UTC moment ``now``'s JST day began (UTC: SQLite compares stored times as text, so
-    a moment bound into SQL must be in the zone the rows are stored in)."""
-    local = aware(now).astimezone(JST)
-    return datetime.combine(local.date(), time(0, 0), JST).astimezone(timezone.utc)
+    """The UTC moment ``now``'s JST day began."""
+    return jst_midnight(aware(now).astimezone(JST).date())
 
 
 def expiring_condition(days: int, now: datetime | None = None, action: str = CAPTURE):

@@ -15,7 +15,7 @@ plus its partial refunds), so a partial refund shows once, on its own day, as è¿
 """
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, and_, case, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -23,7 +23,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from cart.extensions import db
 from cart.models import Order, Payment, PaymentAttempt
-from cart.models.base import JST, aware, utcnow
+from cart.models.base import JST, aware, jst_midnight, utcnow
 from payments import methods
 from payments.methods import CANCEL, CAPTURE, REFUND
 
@@ -59,11 +59,6 @@ def _jst_day_sqlite(element, compiler, **kw):
 def _jst_day_postgresql(element, compiler, **kw):
     return ("to_char((%s) AT TIME ZONE 'UTC' + interval '9 hours', 'YYYY-MM-DD')"
             % compiler.process(element.clauses, **kw))
-
-
-def jst_midnight(day: date) -> datetime:
-    """The UTC moment a JST day begins."""
-    return datetime.combine(day, time(0), JST).astimezone(timezone.utc)
 
 
 def _authorising() -> list[str]:

@@ -5,10 +5,10 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 from wtforms import EmailField, RadioField, SelectField, StringField
-from wtforms.widgets import Select, html_params
+from wtforms.widgets import Select
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
-from cart.fields import JapaneseForm
+from cart.fields import JapaneseForm, html_params
 
 PREFECTURES = [
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import DateTime, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -9,6 +9,12 @@ JST = timezone(timedelta(hours=9))  # Japan keeps no summer time
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def jst_midnight(day: date) -> datetime:
+    """The UTC moment a JST day begins (UTC, as times are stored: SQLite compares them as
+    text, so a moment bound into SQL must be in that zone)."""
+    return datetime.combine(day, time(0), JST).astimezone(timezone.utc)
 
 
 def aware(moment: datetime) -> datetime:

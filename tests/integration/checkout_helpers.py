@@ -82,8 +82,7 @@ CONFIRMATION = "<h1>ご注文内容の確認</h1>"
 def at_confirmation(response) -> bool:
     """The form that completes the draft was accepted: its answer is the confirmation page
     itself (200, no redirect). ``response``: the test client's or requests'."""
-    text = response.text if hasattr(response, "text") and not hasattr(
-        response, "get_data") else response.get_data(as_text=True)
+    text = response.get_data(as_text=True) if hasattr(response, "get_data") else response.text
     return response.status_code == 200 and CONFIRMATION in text
 
 

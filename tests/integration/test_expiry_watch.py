@@ -5,7 +5,7 @@ and the daily mail to the owners (once a day per shop, off by the shop's setting
 nothing lapses, another shop's orders never in it)."""
 import re
 import threading
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -307,8 +307,6 @@ def test_the_watch_counts_jst_calendar_days_just_after_midnight(app, sandbox, mo
     """Just after midnight in Japan (15:xx UTC of the day before), 残り7日 is within the watch
     and 残り8日 is not, on every database: the day's bound is compared in the zone the times
     are stored in (SQLite compares them as text)."""
-    from datetime import datetime
-
     from cart import deadlines
     setup_shops(app, sandbox)
     utc = timezone.utc
